@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * client/client.c - opening and closing clients, the process-wide registry
+ * of open clients (index and generation, which series handles carry), and
+ * fork handling: a child keeps every family and series but none of the
+ * parent's slots.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client.h"
+
+pthread_mutex_t shmet__registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct shmet_client *registry[SHMET_MAX_CLIENTS];
+static uint16_t registry_gen[SHMET_MAX_CLIENTS];
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+/* Caller holds the registry lock. */
+struct shmet_client *shmet__registry_get(uint8_t idx, uint16_t gen)
+{
+    struct shmet_client *c = registry[idx % SHMET_MAX_CLIENTS];
+
+    return (c != NULL && c->gen == gen) ? c : NULL;
+}
+
+/* fork(): hold every lock across it so the child sees consistent tables. */
+static void atfork_prepare(void)
+{
+    pthread_mutex_lock(&shmet__registry_lock);
+    for (int i = 0; i < SHMET_MAX_CLIENTS; i++)
+        if (registry[i] != NULL)
+            pthread_mutex_lock(&registry[i]->lock);
+}
+
+static void atfork_parent(void)
+{
+    for (int i = SHMET_MAX_CLIENTS - 1; i >= 0; i--)
+        if (registry[i] != NULL)
+            pthread_mutex_unlock(&registry[i]->lock);
+    pthread_mutex_unlock(&shmet__registry_lock);
+}
+
+/* The child owns none of the parent's slots: forget (not retire) every
+ * producer, so that its first record claims a fresh slot. */
+static void atfork_child(void)
+{
+    for (int i = SHMET_MAX_CLIENTS - 1; i >= 0; i--) {
+        if (registry[i] == NULL)
+            continue;
+        shmet__producers_forget(registry[i]);
+        pthread_mutex_unlock(&registry[i]->lock);
+    }
+    pthread_mutex_unlock(&shmet__registry_lock);
+}
+
+static void atfork_init(void)
+{
+    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+    shmet__producer_exit_init();
+}
+
+static void seed_key(uint64_t key[2])
+{
+    if (getrandom(key, 2 * sizeof(uint64_t), GRND_NONBLOCK) != 2 * sizeof(uint64_t)) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        key[0] = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid();
+        key[1] = (uint64_t)ts.tv_sec * 0xc2b2ae3d27d4eb4fULL ^ (uint64_t)(uintptr_t)key;
+    }
+}
+
+static int registry_add(struct shmet_client *c)
+{
+    int rc = -EMFILE;
+
+    pthread_mutex_lock(&shmet__registry_lock);
+    for (uint8_t i = 0; i < SHMET_MAX_CLIENTS; i++) {
+        if (registry[i] != NULL)
+            continue;
+        if (++registry_gen[i] == 0)
+            registry_gen[i] = 1; /* 0 marks an invalid series */
+        c->idx = i;
+        c->gen = registry_gen[i];
+        registry[i] = c;
+        rc = 0;
+        break;
+    }
+    pthread_mutex_unlock(&shmet__registry_lock);
+    return rc;
+}
+
+SHMET_EXTERN int shmet_open(const struct shmet_options *opt, struct shmet_client **out)
+{
+    struct shmet_options o = {0};
+    struct shmet__geometry g;
+    struct shmet_client *c;
+    int rc;
+
+    if (out == NULL)
+        return -EINVAL;
+    if (opt != NULL)
+        o = *opt;
+    g.slots = o.slots ? o.slots : SHMET_DEFAULT_SLOTS;
+    g.ring_records = o.ring_records ? o.ring_records : SHMET_DEFAULT_RING_RECORDS;
+    g.arena_bytes = o.arena_bytes ? o.arena_bytes : SHMET_DEFAULT_ARENA_BYTES;
+    if (shmet__geometry_check(&g) < 0 || shmet__ns_check(shmet__ns_resolve(o.ns)) < 0)
+        return -EINVAL;
+    pthread_once(&atfork_once, atfork_init);
+    c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return -ENOMEM;
+    rc = shmet__seg_open(o.ns, &g, SHMET_SEG_CREATE, SHMET_MODE_DEFAULT, &c->seg);
+    if (rc < 0)
+        goto err_alloc;
+    pthread_mutex_init(&c->lock, NULL);
+    seed_key(c->key);
+    rc = registry_add(c);
+    if (rc < 0)
+        goto err_seg;
+    *out = c;
+    return 0;
+
+err_seg:
+    pthread_mutex_destroy(&c->lock);
+    shmet__seg_close(&c->seg);
+err_alloc:
+    free(c);
+    return rc;
+}
+
+SHMET_EXTERN void shmet_close(struct shmet_client *c)
+{
+    if (c == NULL)
+        return;
+    pthread_mutex_lock(&shmet__registry_lock);
+    registry[c->idx] = NULL;
+    pthread_mutex_lock(&c->lock);
+    shmet__producers_close(c);
+    pthread_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(&shmet__registry_lock);
+
+    for (uint32_t i = 0; i < c->nfamilies; i++)
+        shmet__family_free(c->families[i]);
+    free(c->families);
+    shmet__series_free_all(c);
+    shmet__seg_close(&c->seg);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+SHMET_EXTERN const char *shmet_strerror(int err)
+{
+    return shmet__strerror(err);
+}

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * shmetrics.h - the client API: record Prometheus metrics from any process
+ * and thread into a shared-memory segment that one aggregator per host
+ * (shmetricsd) drains, merges and serves.
+ *
+ * Setup calls (shmet_open, shmet_counter, shmet_series_get, ...) allocate,
+ * lock and may make syscalls; call them at start-up or cache their results.
+ * Recording calls (shmet_inc, shmet_add, shmet_set, shmet_observe) are
+ * inline: they write one 16-byte record into the calling thread's own ring,
+ * with no syscall, no lock, no allocation, and never block. A thread's first
+ * record (and the first record of each series in that thread) takes a slow
+ * path that claims a slot and writes definitions.
+ *
+ * Fork: families and series made before fork() stay valid in the child; the
+ * child claims fresh slots on its first record. Threads: every thread that
+ * records gets its own slot; it is retired when the thread exits.
+ */
+#ifndef SHMETRICS_H
+#define SHMETRICS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <shmetrics/abi.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SHMET_VERSION_MAJOR 0
+#define SHMET_VERSION_MINOR 1
+#define SHMET_VERSION_PATCH 0
+#define SHMET_VERSION "0.1.0"
+
+#if defined(SHMET_BUILDING_LIBRARY)
+#define SHMET_EXTERN __attribute__((visibility("default")))
+#else
+#define SHMET_EXTERN
+#endif
+
+#define SHMET_LIKELY(x) __builtin_expect(!!(x), 1)
+#define SHMET_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* At most this many clients (shmet_open without shmet_close) per process. */
+#define SHMET_MAX_CLIENTS 8
+
+struct shmet_client;
+struct shmet_family;
+
+/* How the gauge values of several producers combine in the aggregator.
+ * SUM, MAX and MIN are over live producers: a dead worker's value goes away
+ * with it. LAST is the most recent set by anyone. */
+enum shmet_gauge_mode {
+    SHMET_GAUGE_SUM = 0,
+    SHMET_GAUGE_MAX = 1,
+    SHMET_GAUGE_MIN = 2,
+    SHMET_GAUGE_LAST = 3,
+};
+
+/* Options for shmet_open. Zero fields take defaults. The geometry fields
+ * only matter to whoever creates the segment; everyone else reads it. */
+struct shmet_options {
+    const char *ns;        /* namespace; NULL: $SHMETRICS_NS, else "default" */
+    uint32_t slots;        /* producer slots (default 64) */
+    uint32_t ring_records; /* records per ring, power of two (default 16384) */
+    uint32_t arena_bytes;  /* definition arena per slot (default 256 KiB) */
+};
+
+/* A handle on one series: a small value, copy it freely, across threads and
+ * fork. A zeroed shmet_series is valid and records nothing. */
+struct shmet_series {
+    uint32_t id;     /* client-local series id */
+    uint8_t client;  /* index of the owning client in this process */
+    uint8_t type;    /* enum shmet_type */
+    uint16_t gen;    /* generation of that client index; 0 = invalid */
+};
+
+/*
+ * shmet_open - attach to (or create) the segment of a namespace.
+ * Returns 0 and sets *out, or a negative errno: -EINVAL bad namespace or
+ * geometry, -ENOSPC no room in /dev/shm to create it, -EACCES no permission,
+ * -EMFILE too many open clients, or a segment error (see shmet_strerror).
+ * Thread-safe.
+ */
+SHMET_EXTERN int shmet_open(const struct shmet_options *opt, struct shmet_client **out);
+
+/*
+ * shmet_close - retire every slot this client holds and unmap the segment.
+ * No thread may record through this client's series during the call;
+ * records after it are dropped. shmet_close(NULL) is a no-op.
+ */
+SHMET_EXTERN void shmet_close(struct shmet_client *c);
+
+/*
+ * shmet_counter, shmet_gauge, shmet_histogram - get or create a family.
+ * labels: NULL-terminated label names, or NULL for none. Calling again with
+ * the same name and the same definition returns the same family. Returns 0,
+ * -EINVAL (bad name, label or bounds), -EEXIST (same name, other type,
+ * labels, buckets or mode) or -ENOMEM. Thread-safe.
+ * Histogram bounds must be finite and strictly increasing (+Inf is
+ * implied); bounds NULL and nbounds 0 give the Prometheus defaults.
+ */
+SHMET_EXTERN int shmet_counter(struct shmet_client *c, const char *name, const char *help,
+                               const char *const *labels, struct shmet_family **out);
+SHMET_EXTERN int shmet_gauge(struct shmet_client *c, const char *name, const char *help,
+                             const char *const *labels, enum shmet_gauge_mode mode,
+                             struct shmet_family **out);
+SHMET_EXTERN int shmet_histogram(struct shmet_client *c, const char *name, const char *help,
+                                 const char *const *labels, const double *bounds, size_t nbounds,
+                                 struct shmet_family **out);
+
+/*
+ * shmet_series_get - get or create the series of a family for the given
+ * label values (one per label; NULL for a family without labels). Values
+ * are UTF-8 of at most 1024 bytes. A hash lookup. Returns 0, -EINVAL or
+ * -ENOMEM; -ENOSPC when the process already holds 2^24 series. Thread-safe.
+ */
+SHMET_EXTERN int shmet_series_get(struct shmet_family *f, const char *const *values,
+                                  struct shmet_series *out);
+
+/* shmet_strerror - a message for any error these calls return. */
+SHMET_EXTERN const char *shmet_strerror(int err);
+
+/* ---- internals used by the inline recorders; not API ---------------- */
+
+/* The producer's side of one SPSC ring (tag-ring-publish in abi.h).
+ * Private to one thread; the fields it publishes live in the segment. */
+struct shmet__ring_producer {
+    uint64_t head;                    /* next index to write (private copy) */
+    uint64_t tail_cache;              /* last tail read from the consumer */
+    uint64_t capacity;                /* ring_records */
+    uint64_t mask;                    /* ring_records - 1 */
+    uint64_t dropped;                 /* private copy of slot->dropped */
+    struct shmet_abi_record *records; /* the ring in the segment */
+    _Atomic uint64_t *head_pub;       /* slot->head */
+    _Atomic uint64_t *tail_pub;       /* slot->tail */
+    _Atomic uint64_t *dropped_pub;    /* slot->dropped */
+};
+
+/* One thread's slot in one client. */
+struct shmet__producer {
+    struct shmet__ring_producer ring;
+    const uint64_t *defined; /* bit per series id: defined in this slot */
+    uint32_t defined_bits;   /* bits in defined[] */
+    _Atomic uint16_t gen;    /* client generation; 0 once closed */
+};
+
+SHMET_EXTERN extern _Thread_local struct shmet__producer *shmet__tls[SHMET_MAX_CLIENTS];
+SHMET_EXTERN void shmet__record_slow(struct shmet_series s, uint16_t op, double v);
+
+/* shmet__ring_push - append one record; returns 0, or -1 when the ring is
+ * full (the sample is counted in slot->dropped). Never blocks. */
+static inline int shmet__ring_push(struct shmet__ring_producer *r, uint32_t series, uint16_t op,
+                                   uint16_t aux, double v)
+{
+    uint64_t head = r->head;
+
+    if (SHMET_UNLIKELY(head - r->tail_cache >= r->capacity)) {
+        /* ACQUIRE: pairs with the consumer's RELEASE store of tail in
+         * shmet__ring_consume() (libshm/ring.c); the records below tail
+         * have been read and may be overwritten. */
+        r->tail_cache = atomic_load_explicit(r->tail_pub, memory_order_acquire);
+        if (head - r->tail_cache >= r->capacity) {
+            /* RELAXED: a statistic with one writer; readers need no order. */
+            atomic_store_explicit(r->dropped_pub, ++r->dropped, memory_order_relaxed);
+            return -1;
+        }
+    }
+    struct shmet_abi_record *rec = &r->records[head & r->mask];
+    rec->series = series;
+    rec->op = op;
+    rec->aux = aux;
+    rec->value.f = v;
+    r->head = head + 1;
+    /* RELEASE: publishes the record written above; pairs with the ACQUIRE
+     * load of head in shmet__ring_consume() (libshm/ring.c). */
+    atomic_store_explicit(r->head_pub, head + 1, memory_order_release);
+    return 0;
+}
+
+static inline void shmet__record(struct shmet_series s, uint16_t op, double v)
+{
+    struct shmet__producer *p = shmet__tls[s.client & (SHMET_MAX_CLIENTS - 1)];
+
+    /* RELAXED load of gen: shmet_close() zeroes it so that later records
+     * take the slow path; recording concurrently with close is excluded by
+     * the API contract, so no ordering is needed. */
+    if (SHMET_LIKELY(p != NULL && atomic_load_explicit(&p->gen, memory_order_relaxed) == s.gen &&
+                     s.id < p->defined_bits && ((p->defined[s.id >> 6] >> (s.id & 63)) & 1)))
+        (void)shmet__ring_push(&p->ring, s.id, op, 0, v);
+    else
+        shmet__record_slow(s, op, v);
+}
+
+/* ---- recording: inline, wait-free, no syscall ----------------------- */
+
+/* counter += v (v >= 0, else the aggregator rejects it); gauge += v. */
+static inline void shmet_add(struct shmet_series s, double v)
+{
+    shmet__record(s, s.type == SHMET_TYPE_GAUGE ? SHMET_OP_GAUGE_ADD : SHMET_OP_COUNTER_ADD, v);
+}
+
+/* counter += 1; gauge += 1. */
+static inline void shmet_inc(struct shmet_series s)
+{
+    shmet_add(s, 1.0);
+}
+
+/* gauge -= 1. */
+static inline void shmet_dec(struct shmet_series s)
+{
+    shmet__record(s, SHMET_OP_GAUGE_ADD, -1.0);
+}
+
+/* gauge = v. */
+static inline void shmet_set(struct shmet_series s, double v)
+{
+    shmet__record(s, SHMET_OP_GAUGE_SET, v);
+}
+
+/* histogram: record one observation. */
+static inline void shmet_observe(struct shmet_series s, double v)
+{
+    shmet__record(s, SHMET_OP_OBSERVE, v);
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SHMETRICS_H */

@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * shmetrics/abi.h - the shared-memory segment format.
+ *
+ * This comment is the format specification. Every producer (a worker thread
+ * linked with libshmetrics), the aggregator (shmetricsd) and shmtool map the
+ * same POSIX shared-memory object, /dev/shm/shmetrics.<ns>, and agree on the
+ * layout below. Native byte order; the segment never leaves the host.
+ *
+ * Segment
+ * -------
+ *   offset 0                        struct shmet_abi_header      (256 bytes)
+ *   offset 256                      struct shmet_abi_slot[slots] (256 bytes each)
+ *   offset data_offset (page-aligned)
+ *                                   per slot k, at data_offset + k * slot_stride:
+ *                                     records[ring_records]      (16 bytes each)
+ *                                     arena[arena_bytes]         (definitions)
+ *   slot_stride = ring_records * 16 + arena_bytes    (a multiple of 64)
+ *   segment_size = data_offset + slots * slot_stride
+ *
+ * Header (written once by the creator before the segment is linked into
+ * place, except the fields marked "live")
+ * -----------------------------------------------------------------------
+ *     0  u64 magic            SHMET_ABI_MAGIC ("SHMETRIC" little-endian)
+ *     8  u16 abi_major        readers refuse any other major
+ *    10  u16 abi_minor        additive changes only
+ *    12  u32 header_size      sizeof(struct shmet_abi_header)
+ *    16  u64 segment_size     total bytes; must equal the object's size
+ *    24  u32 slots            number of slots
+ *    28  u32 ring_records     records per ring, a power of two
+ *    32  u32 arena_bytes      definition arena bytes per slot, multiple of 64
+ *    36  u32 slot_size        sizeof(struct shmet_abi_slot)
+ *    40  u64 data_offset      first ring, page-aligned
+ *    48  u64 slot_stride      bytes from one slot's ring to the next
+ *    56  u64 created_ns       CLOCK_REALTIME at creation
+ *    64  i32 aggregator_pid   live: pid of the running aggregator, or 0
+ *    68  u32 reserved0
+ *    72  u64 heartbeat_ns     live: aggregator's last CLOCK_REALTIME tick
+ *    80  u64 noslot_dropped   live: samples dropped because no slot was free
+ *    88  u64 noslot_events    live: times a thread found no free slot
+ *    96  u8  reserved[160]    zero
+ *
+ * Slot control block (one per slot, 4 cache lines so that the producer's
+ * and the consumer's hot fields never share a line)
+ * ---------------------------------------------------------------------
+ *   line 0, ownership (written by the claimer, then the aggregator)
+ *     0  u32 state            SHMET_SLOT_FREE/CLAIMING/ACTIVE/DEAD
+ *     4  u32 generation       incremented on every claim (ABA, pid reuse)
+ *     8  i32 pid              owner process
+ *    12  i32 tid              owner thread
+ *    16  u64 start_time       owner's /proc/<pid>/stat field 22 (ticks)
+ *    24  u64 claimed_ns       CLOCK_REALTIME at claim
+ *    32  u32 flags            SHMET_SLOT_F_* (set by the aggregator)
+ *    36  u32 reserved         zero ... up to 64
+ *   line 1, producer-written
+ *    64  u64 head             records published (free-running)
+ *    72  u64 dropped          samples dropped because the ring was full
+ *    80  u64 arena_used       bytes of the arena holding definitions
+ *    88  u64 defines          DEFINE records among the published ones
+ *    96  u64 arena_dropped    samples redirected to __overflow__ (arena full)
+ *   104  ... reserved up to 128
+ *   line 2, consumer-written
+ *   128  u64 tail             records consumed (free-running)
+ *   136  ... reserved up to 192
+ *   line 3: reserved up to 256
+ *
+ * Record (16 bytes)
+ * -----------------
+ *     0  u32 series           slot-local series id
+ *     4  u16 op               SHMET_OP_*
+ *     6  u16 aux              DEFINE: SHMET_DEF_* kind; otherwise 0
+ *     8  f64/i64 value        sample value, or DEFINE: arena offset
+ *
+ * Ring protocol (tag-ring-publish)
+ * --------------------------------
+ * Single producer, single consumer. head and tail are free-running u64
+ * counters; the record for index i lives at records[i & (ring_records - 1)].
+ * The producer writes the record, then stores head = i + 1 with RELEASE;
+ * the consumer loads head with ACQUIRE, reads records [tail, head), then
+ * stores tail with RELEASE, which the producer loads with ACQUIRE before it
+ * reuses those records. Used = head - tail; full when used == ring_records.
+ * No read-modify-write atomics are used on the ring.
+ *
+ * Definition arena
+ * ----------------
+ * Append-only, 8-byte aligned entries, each starting with struct
+ * shmet_abi_def. The producer writes an entry at arena_used, stores the new
+ * arena_used with RELEASE, then pushes a DEFINE record whose value is the
+ * entry's offset. Entries are never rewritten while the slot is claimed.
+ *
+ *   shmet_abi_def (16 bytes): u32 size (whole entry, multiple of 8),
+ *                             u16 kind, u16 nstrings, u32 id, u32 family
+ *   FAMILY entry: shmet_abi_def_family (16 bytes) follows, then nbounds
+ *                 f64 bucket bounds, then nstrings strings: name, help,
+ *                 label names (nstrings = 2 + nlabels)
+ *   SERIES entry: nstrings strings, one label value per family label;
+ *                 family = the family id of the same slot
+ *   string: u32 length, then that many bytes (no terminator, no padding);
+ *           the entry is zero-padded to its size.
+ *
+ * Everything in the segment is untrusted input to a reader: every offset,
+ * length, count and state is validated before use.
+ */
+#ifndef SHMETRICS_ABI_H
+#define SHMETRICS_ABI_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SHMET_ABI_MAGIC UINT64_C(0x434952544d454853) /* "SHMETRIC" */
+#define SHMET_ABI_MAJOR 1
+#define SHMET_ABI_MINOR 0
+
+/* Geometry limits, enforced at creation and on every attach. */
+#define SHMET_SLOTS_MIN 1u
+#define SHMET_SLOTS_MAX 4096u
+#define SHMET_RING_MIN 64u
+#define SHMET_RING_MAX (1u << 24)
+#define SHMET_ARENA_MIN 4096u
+#define SHMET_ARENA_MAX (64u << 20)
+#define SHMET_SEGMENT_MAX (UINT64_C(64) << 30)
+
+/* Defaults (DESIGN.md): 64 slots, 16384 records, 256 KiB arena. */
+#define SHMET_DEFAULT_SLOTS 64u
+#define SHMET_DEFAULT_RING_RECORDS 16384u
+#define SHMET_DEFAULT_ARENA_BYTES (256u << 10)
+
+/* Slot states. FREE -> CLAIMING -> ACTIVE -> DEAD -> FREE. */
+enum shmet_slot_state {
+    SHMET_SLOT_FREE = 0,
+    SHMET_SLOT_CLAIMING = 1, /* a producer is initialising it */
+    SHMET_SLOT_ACTIVE = 2,
+    SHMET_SLOT_DEAD = 3, /* owner gone; the consumer drains, then frees */
+};
+
+#define SHMET_SLOT_F_QUARANTINED 0x1u /* corrupt: the aggregator ignores it */
+
+/* Record ops. */
+enum shmet_op {
+    SHMET_OP_DEFINE = 1,
+    SHMET_OP_COUNTER_ADD = 2,
+    SHMET_OP_GAUGE_SET = 3,
+    SHMET_OP_GAUGE_ADD = 4,
+    SHMET_OP_OBSERVE = 5,
+};
+
+/* Definition kinds (shmet_abi_def.kind and DEFINE aux). */
+enum shmet_def_kind {
+    SHMET_DEF_FAMILY = 1,
+    SHMET_DEF_SERIES = 2,
+};
+
+/* Metric types (shmet_abi_def_family.type). */
+enum shmet_type {
+    SHMET_TYPE_COUNTER = 1,
+    SHMET_TYPE_GAUGE = 2,
+    SHMET_TYPE_HISTOGRAM = 3,
+};
+
+struct shmet_abi_header {
+    uint64_t magic;
+    uint16_t abi_major;
+    uint16_t abi_minor;
+    uint32_t header_size;
+    uint64_t segment_size;
+    uint32_t slots;
+    uint32_t ring_records;
+    uint32_t arena_bytes;
+    uint32_t slot_size;
+    uint64_t data_offset;
+    uint64_t slot_stride;
+    uint64_t created_ns;
+    _Atomic int32_t aggregator_pid; /* live */
+    uint32_t reserved0;
+    _Atomic uint64_t heartbeat_ns;   /* live */
+    _Atomic uint64_t noslot_dropped; /* live, fetch_add by any producer */
+    _Atomic uint64_t noslot_events;  /* live, fetch_add by any producer */
+    uint8_t reserved[160];
+};
+
+struct shmet_abi_slot {
+    /* line 0: ownership */
+    _Atomic uint32_t state;      /* enum shmet_slot_state */
+    _Atomic uint32_t generation; /* ++ on every claim */
+    _Atomic int32_t pid;         /* owner process */
+    _Atomic int32_t tid;         /* owner thread */
+    _Atomic uint64_t start_time; /* owner's start time, clock ticks */
+    _Atomic uint64_t claimed_ns; /* CLOCK_REALTIME at claim */
+    _Atomic uint32_t flags;      /* SHMET_SLOT_F_* */
+    uint32_t reserved1[7];
+    /* line 1: producer */
+    _Atomic uint64_t head;          /* records published */
+    _Atomic uint64_t dropped;       /* samples lost to a full ring */
+    _Atomic uint64_t arena_used;    /* arena bytes in use */
+    _Atomic uint64_t defines;       /* DEFINE records published */
+    _Atomic uint64_t arena_dropped; /* samples folded into __overflow__ */
+    uint64_t reserved2[3];
+    /* line 2: consumer */
+    _Atomic uint64_t tail; /* records consumed */
+    uint64_t reserved3[7];
+    /* line 3 */
+    uint64_t reserved4[8];
+};
+
+struct shmet_abi_record {
+    uint32_t series;
+    uint16_t op;
+    uint16_t aux;
+    union {
+        double f;
+        int64_t i;
+    } value;
+};
+
+struct shmet_abi_def {
+    uint32_t size;     /* whole entry, multiple of 8 */
+    uint16_t kind;     /* enum shmet_def_kind */
+    uint16_t nstrings; /* strings after the fixed part */
+    uint32_t id;       /* family or series id, slot-local */
+    uint32_t family;   /* SERIES: its family id; FAMILY: 0 */
+};
+
+struct shmet_abi_def_family {
+    uint8_t type;       /* enum shmet_type */
+    uint8_t gauge_mode; /* enum shmet_gauge_mode, gauges only */
+    uint16_t nlabels;
+    uint32_t nbounds;          /* histogram bucket bounds that follow */
+    uint32_t overflow_series;  /* series id of the family's __overflow__ */
+    uint32_t reserved;
+};
+
+#define SHMET_NAME_MAX 256u          /* metric and label names */
+#define SHMET_HELP_MAX 4096u         /* help text */
+#define SHMET_LABEL_VALUE_MAX 1024u  /* bytes of one label value */
+#define SHMET_LABELS_MAX 32u         /* labels per family */
+#define SHMET_BOUNDS_MAX 256u        /* histogram bucket bounds */
+#define SHMET_OVERFLOW_VALUE "__overflow__"
+
+/* tag-abi-pins: the layout above, byte for byte. */
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free across processes");
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "32-bit atomics must be lock-free across processes");
+_Static_assert(sizeof(_Atomic uint64_t) == 8, "atomic u64 must be 8 bytes");
+_Static_assert(sizeof(_Atomic uint32_t) == 4, "atomic u32 must be 4 bytes");
+_Static_assert(sizeof(double) == 8, "f64");
+
+_Static_assert(offsetof(struct shmet_abi_header, magic) == 0, "hdr");
+_Static_assert(offsetof(struct shmet_abi_header, abi_major) == 8, "hdr");
+_Static_assert(offsetof(struct shmet_abi_header, abi_minor) == 10, "hdr");
+_Static_assert(offsetof(struct shmet_abi_header, header_size) == 12, "hdr");
+_Static_assert(offsetof(struct shmet_abi_header, segment_size) == 16, "hdr");
+_Static_assert(offsetof(struct shmet_abi_header, slots) == 24, "hdr");
+_Static_assert(offsetof(struct shmet_abi_header, ring_records) == 28, "hdr");
+_Static_assert(offsetof(struct shmet_abi_header, arena_bytes) == 32, "hdr");
+_Static_assert(offsetof(struct shmet_abi_header, slot_size) == 36, "hdr");
+_Static_assert(offsetof(struct shmet_abi_header, data_offset) == 40, "hdr");
+_Static_assert(offsetof(struct shmet_abi_header, slot_stride) == 48, "hdr");
+_Static_assert(offsetof(struct shmet_abi_header, created_ns) == 56, "hdr");
+_Static_assert(offsetof(struct shmet_abi_header, aggregator_pid) == 64, "hdr");
+_Static_assert(offsetof(struct shmet_abi_header, heartbeat_ns) == 72, "hdr");
+_Static_assert(offsetof(struct shmet_abi_header, noslot_dropped) == 80, "hdr");
+_Static_assert(offsetof(struct shmet_abi_header, noslot_events) == 88, "hdr");
+_Static_assert(offsetof(struct shmet_abi_header, reserved) == 96, "hdr");
+_Static_assert(sizeof(struct shmet_abi_header) == 256, "hdr");
+
+_Static_assert(offsetof(struct shmet_abi_slot, state) == 0, "slot");
+_Static_assert(offsetof(struct shmet_abi_slot, generation) == 4, "slot");
+_Static_assert(offsetof(struct shmet_abi_slot, pid) == 8, "slot");
+_Static_assert(offsetof(struct shmet_abi_slot, tid) == 12, "slot");
+_Static_assert(offsetof(struct shmet_abi_slot, start_time) == 16, "slot");
+_Static_assert(offsetof(struct shmet_abi_slot, claimed_ns) == 24, "slot");
+_Static_assert(offsetof(struct shmet_abi_slot, flags) == 32, "slot");
+_Static_assert(offsetof(struct shmet_abi_slot, head) == 64, "slot");
+_Static_assert(offsetof(struct shmet_abi_slot, dropped) == 72, "slot");
+_Static_assert(offsetof(struct shmet_abi_slot, arena_used) == 80, "slot");
+_Static_assert(offsetof(struct shmet_abi_slot, defines) == 88, "slot");
+_Static_assert(offsetof(struct shmet_abi_slot, arena_dropped) == 96, "slot");
+_Static_assert(offsetof(struct shmet_abi_slot, tail) == 128, "slot");
+_Static_assert(offsetof(struct shmet_abi_slot, reserved4) == 192, "slot");
+_Static_assert(sizeof(struct shmet_abi_slot) == 256, "slot");
+
+_Static_assert(offsetof(struct shmet_abi_record, series) == 0, "record");
+_Static_assert(offsetof(struct shmet_abi_record, op) == 4, "record");
+_Static_assert(offsetof(struct shmet_abi_record, aux) == 6, "record");
+_Static_assert(offsetof(struct shmet_abi_record, value) == 8, "record");
+_Static_assert(sizeof(struct shmet_abi_record) == 16, "record");
+
+_Static_assert(offsetof(struct shmet_abi_def, size) == 0, "def");
+_Static_assert(offsetof(struct shmet_abi_def, kind) == 4, "def");
+_Static_assert(offsetof(struct shmet_abi_def, nstrings) == 6, "def");
+_Static_assert(offsetof(struct shmet_abi_def, id) == 8, "def");
+_Static_assert(offsetof(struct shmet_abi_def, family) == 12, "def");
+_Static_assert(sizeof(struct shmet_abi_def) == 16, "def");
+
+_Static_assert(offsetof(struct shmet_abi_def_family, type) == 0, "def_family");
+_Static_assert(offsetof(struct shmet_abi_def_family, gauge_mode) == 1, "def_family");
+_Static_assert(offsetof(struct shmet_abi_def_family, nlabels) == 2, "def_family");
+_Static_assert(offsetof(struct shmet_abi_def_family, nbounds) == 4, "def_family");
+_Static_assert(offsetof(struct shmet_abi_def_family, overflow_series) == 8, "def_family");
+_Static_assert(sizeof(struct shmet_abi_def_family) == 16, "def_family");
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SHMETRICS_ABI_H */

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libshm/shm.h - internal interface of libshm: the shared-memory segment
+ * (segment.c), slots (slot.c), the SPSC ring consumer (ring.c), the
+ * definition arena (arena.c), name rules (names.c) and process identity
+ * (proc.c). Linked into the client library, the aggregator and the tools.
+ * The layout itself is include/shmetrics/abi.h.
+ */
+#ifndef SHMETRICS_LIBSHM_SHM_H
+#define SHMETRICS_LIBSHM_SHM_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <shmetrics.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SHMET_NS_MAX 64
+#define SHMET_NS_ENV "SHMETRICS_NS"
+#define SHMET_NS_DEFAULT "default"
+#define SHMET_DIR_ENV "SHMETRICS_SHM_DIR" /* where segments live; /dev/shm */
+#define SHMET_DIR_DEFAULT "/dev/shm"
+#define SHMET_MODE_DEFAULT 0660
+
+/* Segment errors beyond plain errno values (all negative). */
+#define SHMET_E_NOTSEG (-EBADMSG)          /* not a shmetrics segment */
+#define SHMET_E_ABI (-EPROTONOSUPPORT)     /* unsupported ABI major */
+#define SHMET_E_TRUNCATED (-ENODATA)       /* shorter than its header says */
+#define SHMET_E_GEOMETRY (-EDOM)           /* geometry out of range */
+
+struct shmet__geometry {
+    uint32_t slots;
+    uint32_t ring_records;
+    uint32_t arena_bytes;
+};
+
+/* A mapped segment. Geometry fields are private copies validated at attach:
+ * readers use these, never the (writable by anyone) header fields. */
+struct shmet__seg {
+    uint8_t *base;
+    uint64_t size;
+    struct shmet_abi_header *hdr;
+    uint32_t slots;
+    uint32_t ring_records;
+    uint32_t arena_bytes;
+    uint64_t data_offset;
+    uint64_t slot_stride;
+    uint16_t abi_minor;
+    bool readonly;
+    bool created; /* this process created it */
+    char ns[SHMET_NS_MAX + 1];
+};
+
+enum {
+    SHMET_SEG_CREATE = 1, /* create when missing */
+    SHMET_SEG_EXCL = 2,   /* with CREATE: fail with -EEXIST if it exists */
+    SHMET_SEG_RDONLY = 4, /* map read-only; never creates */
+};
+
+/* segment.c */
+int shmet__ns_check(const char *ns);
+const char *shmet__ns_resolve(const char *ns);
+const char *shmet__shm_dir(void);
+int shmet__seg_path(const char *ns, char *buf, size_t len);
+int shmet__geometry_check(const struct shmet__geometry *g);
+uint64_t shmet__geometry_size(const struct shmet__geometry *g, uint64_t *data_offset);
+int shmet__seg_open(const char *ns, const struct shmet__geometry *g, unsigned flags, mode_t mode,
+                    struct shmet__seg *out);
+void shmet__seg_close(struct shmet__seg *s);
+int shmet__seg_unlink(const char *ns);
+int shmet__header_check(const struct shmet_abi_header *h, uint64_t size, struct shmet__seg *out);
+
+static inline struct shmet_abi_slot *shmet__slot(const struct shmet__seg *s, uint32_t i)
+{
+    return (struct shmet_abi_slot *)(s->base + sizeof(struct shmet_abi_header)) + i;
+}
+
+static inline struct shmet_abi_record *shmet__slot_ring(const struct shmet__seg *s, uint32_t i)
+{
+    return (struct shmet_abi_record *)(s->base + s->data_offset + (uint64_t)i * s->slot_stride);
+}
+
+static inline uint8_t *shmet__slot_arena(const struct shmet__seg *s, uint32_t i)
+{
+    return s->base + s->data_offset + (uint64_t)i * s->slot_stride +
+           (uint64_t)s->ring_records * sizeof(struct shmet_abi_record);
+}
+
+/* hash.c */
+uint64_t shmet__siphash(const uint64_t key[2], const void *data, size_t len);
+
+/* error.c */
+const char *shmet__strerror(int err);
+
+/* slot.c */
+struct shmet__owner {
+    int32_t pid;
+    int32_t tid;
+    uint64_t start_time;
+};
+int shmet__slot_claim(struct shmet__seg *s, const struct shmet__owner *o, uint32_t hint,
+                      uint32_t *idx, uint32_t *gen);
+int shmet__slot_retire(struct shmet__seg *s, uint32_t idx, uint32_t gen);
+int shmet__slot_free(struct shmet__seg *s, uint32_t idx, uint32_t gen);
+const char *shmet__slot_state_name(uint32_t state);
+
+/* ring.c */
+void shmet__ring_producer_init(struct shmet__ring_producer *p, struct shmet__seg *s, uint32_t idx);
+
+struct shmet__ring_consumer {
+    const struct shmet_abi_record *records;
+    _Atomic uint64_t *head_pub;
+    _Atomic uint64_t *tail_pub;
+    uint64_t capacity;
+    uint64_t mask;
+    uint64_t tail;       /* private copy of slot->tail */
+    uint64_t head_cache; /* last head read from the producer */
+};
+void shmet__ring_consumer_init(struct shmet__ring_consumer *c, struct shmet__seg *s, uint32_t idx);
+int shmet__ring_consume(struct shmet__ring_consumer *c, struct shmet_abi_record *out, size_t max);
+uint64_t shmet__ring_used(const struct shmet__seg *s, uint32_t idx);
+
+/* arena.c */
+#define SHMET_DEF_MAX (64u << 10) /* largest valid entry */
+
+struct shmet__str {
+    const char *ptr;
+    uint32_t len;
+};
+
+/* A parsed, validated definition; strings point into the caller's copy. */
+struct shmet__def_view {
+    uint16_t kind;
+    uint32_t id;
+    uint32_t family;
+    uint32_t size;
+    /* FAMILY */
+    uint8_t type;
+    uint8_t gauge_mode;
+    uint32_t overflow_series;
+    uint32_t nbounds;
+    const double *bounds; /* 8-aligned within the copy */
+    struct shmet__str name, help;
+    /* FAMILY: label names; SERIES: label values */
+    uint16_t nlabels;
+    struct shmet__str labels[SHMET_LABELS_MAX];
+};
+
+struct shmet__family_def {
+    uint32_t id;
+    uint8_t type;
+    uint8_t gauge_mode;
+    uint32_t overflow_series;
+    const char *name;
+    const char *help;
+    const char *const *labels;
+    uint16_t nlabels;
+    const double *bounds;
+    uint32_t nbounds;
+};
+
+int shmet__arena_put_family(struct shmet__seg *s, uint32_t idx, const struct shmet__family_def *f,
+                            uint64_t *off);
+int shmet__arena_put_series(struct shmet__seg *s, uint32_t idx, uint32_t id, uint32_t family,
+                            const char *const *values, uint16_t nvalues, uint64_t *off);
+int shmet__def_read(const uint8_t *arena, uint64_t used, uint64_t off, uint8_t *buf, size_t cap,
+                    struct shmet__def_view *v);
+const char *shmet__def_error(int err);
+int shmet__arena_next(const struct shmet__seg *s, uint32_t idx, uint64_t used, uint64_t *off,
+                      uint8_t *buf, size_t cap, struct shmet__def_view *v);
+
+/* names.c */
+bool shmet__metric_name_ok(const char *s, size_t n);
+bool shmet__label_name_ok(const char *s, size_t n);
+bool shmet__utf8_ok(const char *s, size_t n);
+bool shmet__help_ok(const char *s, size_t n);
+int shmet__bounds_check(const double *b, size_t n);
+
+/* proc.c */
+int shmet__proc_start_time(pid_t pid, uint64_t *out);
+int shmet__proc_alive(pid_t pid, uint64_t start_time);
+int32_t shmet__gettid(void);
+uint64_t shmet__now_ns(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SHMETRICS_LIBSHM_SHM_H */

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libshm/slot.c - slot ownership: FREE -> CLAIMING -> ACTIVE -> DEAD -> FREE.
+ *
+ * A producer claims a FREE slot with one compare-and-swap, initialises it
+ * while it is CLAIMING (nobody else touches a CLAIMING slot), then publishes
+ * it as ACTIVE. The owner retires it (ACTIVE -> DEAD) when its thread exits;
+ * the aggregator does the same for owners that died. Only the consumer
+ * frees a DEAD slot, after draining its ring. The generation increments on
+ * every claim so that readers can tell two owners of one slot apart.
+ */
+#include <errno.h>
+
+#include "shm.h"
+
+const char *shmet__slot_state_name(uint32_t state)
+{
+    switch (state) {
+    case SHMET_SLOT_FREE:
+        return "free";
+    case SHMET_SLOT_CLAIMING:
+        return "claiming";
+    case SHMET_SLOT_ACTIVE:
+        return "active";
+    case SHMET_SLOT_DEAD:
+        return "dead";
+    default:
+        return "invalid";
+    }
+}
+
+/* Reset everything a previous owner left, while we hold the slot CLAIMING.
+ * RELAXED stores: the RELEASE store of ACTIVE in shmet__slot_claim()
+ * publishes them all. */
+static void slot_reset(struct shmet_abi_slot *sl, const struct shmet__owner *o, uint32_t gen)
+{
+    atomic_store_explicit(&sl->generation, gen, memory_order_relaxed);
+    atomic_store_explicit(&sl->pid, o->pid, memory_order_relaxed);
+    atomic_store_explicit(&sl->tid, o->tid, memory_order_relaxed);
+    atomic_store_explicit(&sl->start_time, o->start_time, memory_order_relaxed);
+    atomic_store_explicit(&sl->claimed_ns, shmet__now_ns(), memory_order_relaxed);
+    atomic_store_explicit(&sl->flags, 0, memory_order_relaxed);
+    atomic_store_explicit(&sl->head, 0, memory_order_relaxed);
+    atomic_store_explicit(&sl->dropped, 0, memory_order_relaxed);
+    atomic_store_explicit(&sl->arena_used, 0, memory_order_relaxed);
+    atomic_store_explicit(&sl->defines, 0, memory_order_relaxed);
+    atomic_store_explicit(&sl->arena_dropped, 0, memory_order_relaxed);
+    atomic_store_explicit(&sl->tail, 0, memory_order_relaxed);
+}
+
+int shmet__slot_claim(struct shmet__seg *s, const struct shmet__owner *o, uint32_t hint,
+                      uint32_t *idx, uint32_t *gen)
+{
+    if (s->readonly)
+        return -EROFS;
+    for (uint32_t n = 0; n < s->slots; n++) {
+        uint32_t i = (hint + n) % s->slots;
+        struct shmet_abi_slot *sl = shmet__slot(s, i);
+        uint32_t expect = SHMET_SLOT_FREE;
+
+        /* RELAXED pre-check keeps the scan from bouncing busy lines. */
+        if (atomic_load_explicit(&sl->state, memory_order_relaxed) != SHMET_SLOT_FREE)
+            continue;
+        /* ACQUIRE on success: pairs with the consumer's RELEASE store of
+         * FREE in shmet__slot_free(), so its last reads of this ring happen
+         * before our reset below. */
+        if (!atomic_compare_exchange_strong_explicit(&sl->state, &expect, SHMET_SLOT_CLAIMING,
+                                                     memory_order_acquire, memory_order_relaxed))
+            continue;
+        uint32_t g = atomic_load_explicit(&sl->generation, memory_order_relaxed) + 1;
+        if (g == 0)
+            g = 1; /* 0 means "never claimed" to readers */
+        slot_reset(sl, o, g);
+        /* RELEASE: publishes the reset above; pairs with the ACQUIRE loads
+         * of state by the consumer and by shmtool. */
+        atomic_store_explicit(&sl->state, SHMET_SLOT_ACTIVE, memory_order_release);
+        *idx = i;
+        *gen = g;
+        return 0;
+    }
+    return -EAGAIN;
+}
+
+/* ACTIVE -> DEAD, if the slot still holds generation gen. Called by the
+ * owner at thread exit (after its last record) or by the aggregator when
+ * the owner died. */
+int shmet__slot_retire(struct shmet__seg *s, uint32_t idx, uint32_t gen)
+{
+    struct shmet_abi_slot *sl;
+    uint32_t expect = SHMET_SLOT_ACTIVE;
+
+    if (idx >= s->slots || s->readonly)
+        return -EINVAL;
+    sl = shmet__slot(s, idx);
+    if (atomic_load_explicit(&sl->generation, memory_order_relaxed) != gen)
+        return -ESTALE;
+    /* RELEASE: the owner's last head store happens before DEAD is seen;
+     * pairs with the consumer's ACQUIRE load of state before its final
+     * drain. */
+    return atomic_compare_exchange_strong_explicit(&sl->state, &expect, SHMET_SLOT_DEAD,
+                                                   memory_order_release, memory_order_relaxed)
+               ? 0
+               : -ESTALE;
+}
+
+/* DEAD -> FREE, by the consumer, once the ring is empty. */
+int shmet__slot_free(struct shmet__seg *s, uint32_t idx, uint32_t gen)
+{
+    struct shmet_abi_slot *sl;
+    uint32_t expect = SHMET_SLOT_DEAD;
+
+    if (idx >= s->slots || s->readonly)
+        return -EINVAL;
+    sl = shmet__slot(s, idx);
+    if (atomic_load_explicit(&sl->generation, memory_order_relaxed) != gen)
+        return -ESTALE;
+    /* ACQUIRE on head: pairs with the owner's last RELEASE store of head. */
+    if (atomic_load_explicit(&sl->head, memory_order_acquire) !=
+        atomic_load_explicit(&sl->tail, memory_order_relaxed))
+        return -EBUSY;
+    /* RELEASE: our reads of the ring happen before a new owner's reset;
+     * pairs with the ACQUIRE compare-and-swap in shmet__slot_claim(). */
+    return atomic_compare_exchange_strong_explicit(&sl->state, &expect, SHMET_SLOT_FREE,
+                                                   memory_order_release, memory_order_relaxed)
+               ? 0
+               : -ESTALE;
+}
