@@ -107,6 +107,10 @@ void shmet__producers_close(struct shmet_client *c)
         p->c = NULL;
         /* RELAXED: see shmet__record(); stale handles now miss the fast path. */
         atomic_store_explicit(&p->pub.gen, 0, memory_order_relaxed);
+        /* A zeroed handle has gen 0 too: with no defined bits left it takes
+         * the slow path (which ignores it) instead of pushing into the ring
+         * of a segment that is about to be unmapped. */
+        p->pub.defined_bits = 0;
         if (shmet__tls[c->idx] == &p->pub) {
             shmet__tls[c->idx] = NULL;
             producer_free(p);
@@ -170,8 +174,11 @@ static int claim(struct shmet_client *c, struct producer *p)
         return -EAGAIN;
     }
     shmet__ring_producer_init(&p->pub.ring, &c->seg, p->slot);
-    memset(p->defined, 0, p->pub.defined_bits / 8);
-    memset(p->fam_defined, 0, p->fam_bits / 8);
+    /* Both maps are NULL until first grown; memset(NULL, 0, 0) is undefined. */
+    if (p->defined != NULL)
+        memset(p->defined, 0, p->pub.defined_bits / 8);
+    if (p->fam_defined != NULL)
+        memset(p->fam_defined, 0, p->fam_bits / 8);
     p->defines = 0;
     p->arena_dropped = 0;
     p->has_slot = true;

@@ -147,7 +147,11 @@ struct shmet__producer {
     _Atomic uint16_t gen;    /* client generation; 0 once closed */
 };
 
-SHMET_EXTERN extern _Thread_local struct shmet__producer *shmet__tls[SHMET_MAX_CLIENTS];
+/* initial-exec: the recorder reaches its producer with one %fs-relative
+ * load instead of a __tls_get_addr call; the 64 bytes fit glibc's static
+ * TLS reserve even when the library is loaded with dlopen. */
+SHMET_EXTERN extern _Thread_local struct shmet__producer *shmet__tls[SHMET_MAX_CLIENTS]
+    __attribute__((tls_model("initial-exec")));
 SHMET_EXTERN void shmet__record_slow(struct shmet_series s, uint16_t op, double v);
 
 /* shmet__ring_push - append one record; returns 0, or -1 when the ring is

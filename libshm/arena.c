@@ -40,9 +40,13 @@ static int arena_put(struct shmet__seg *s, uint32_t idx, struct shmet_abi_def *h
     h->nstrings = nstrs;
     memcpy(p, h, sizeof(*h));
     p += sizeof(*h);
-    memcpy(p, fixed, fixedlen);
+    /* fixed and bounds may be NULL when empty: memcpy(p, NULL, 0) is
+     * undefined behaviour, so skip empty parts. */
+    if (fixedlen > 0)
+        memcpy(p, fixed, fixedlen);
     p += fixedlen;
-    memcpy(p, bounds, (size_t)nbounds * sizeof(double));
+    if (nbounds > 0)
+        memcpy(p, bounds, (size_t)nbounds * sizeof(double));
     p += (size_t)nbounds * sizeof(double);
     for (uint16_t i = 0; i < nstrs; i++) {
         uint32_t len = (uint32_t)strlen(strs[i]);

@@ -76,7 +76,7 @@ int shmet__proc_start_time(pid_t pid, uint64_t *out)
 int shmet__proc_alive(pid_t pid, uint64_t start_time)
 {
     uint64_t st;
-    char state;
+    char state = '?'; /* read_stat() sets it only when it could read */
     int rc;
 
     if (pid <= 0)

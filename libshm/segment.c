@@ -150,6 +150,8 @@ static int attach_fd(int fd, bool readonly, struct shmet__seg *out)
 
     if (fstat(fd, &st) < 0)
         return -errno;
+    if (!S_ISREG(st.st_mode))
+        return SHMET_E_NOTSEG; /* a FIFO, socket or device by that name */
     n = pread(fd, &h, sizeof(h), 0);
     if (n < 0)
         return -errno;
@@ -297,7 +299,10 @@ int shmet__seg_open(const char *ns, const struct shmet__geometry *g, unsigned fl
     /* A creator that loses the link race retries the attach; a segment
      * removed between our ENOENT and link is retried too, a few times. */
     for (int attempt = 0; attempt < 8; attempt++) {
-        fd = openat(dirfd, name, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOFOLLOW);
+        /* O_NONBLOCK: opening a FIFO planted at this name must not block;
+         * attach_fd() then refuses anything but a regular file. */
+        fd = openat(dirfd, name,
+                    (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
         if (fd >= 0) {
             rc = (flags & SHMET_SEG_EXCL) ? -EEXIST : attach_fd(fd, readonly, &seg);
             close(fd);

@@ -54,7 +54,8 @@ int shmet__slot_claim(struct shmet__seg *s, const struct shmet__owner *o, uint32
     if (s->readonly)
         return -EROFS;
     for (uint32_t n = 0; n < s->slots; n++) {
-        uint32_t i = (hint + n) % s->slots;
+        /* In 64 bits: hint + n must not wrap before the modulo. */
+        uint32_t i = (uint32_t)(((uint64_t)hint + n) % s->slots);
         struct shmet_abi_slot *sl = shmet__slot(s, i);
         uint32_t expect = SHMET_SLOT_FREE;
 

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * aggregator/debug.c - see debug.h. Built with jansson; non-finite floats,
+ * which JSON cannot hold, are written as the strings "NaN", "+Inf", "-Inf".
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "debug.h"
+
+static const double quantiles[] = {0.5, 0.9, 0.95, 0.99, 0.999};
+static const char *const quantile_keys[] = {"0.5", "0.9", "0.95", "0.99", "0.999"};
+
+static json_t *jnum(double v)
+{
+    if (isnan(v))
+        return json_string("NaN");
+    if (isinf(v))
+        return json_string(v > 0 ? "+Inf" : "-Inf");
+    return json_real(v);
+}
+
+static const char *type_name(uint8_t t)
+{
+    return t == SHMET_TYPE_COUNTER ? "counter" : t == SHMET_TYPE_GAUGE ? "gauge" : "histogram";
+}
+
+uint64_t debug_dropped_total(const struct debug_ctx *c)
+{
+    /* RELAXED: a statistic. */
+    return c->d->dropped_total +
+           atomic_load_explicit(&c->seg->hdr->noslot_dropped, memory_order_relaxed);
+}
+
+static json_t *segment_obj(const struct debug_ctx *c)
+{
+    char abi[16];
+
+    snprintf(abi, sizeof(abi), "%u.%u", SHMET_ABI_MAJOR, (unsigned)c->seg->abi_minor);
+    return json_pack("{s:s, s:s, s:I, s:I, s:I}", "ns", c->seg->ns, "abi", abi, "slots",
+                     (json_int_t)c->seg->slots, "ring_records", (json_int_t)c->seg->ring_records,
+                     "arena_bytes", (json_int_t)c->seg->arena_bytes);
+}
+
+static json_t *aggregator_obj(const struct debug_ctx *c)
+{
+    return json_pack("{s:i, s:f, s:I, s:I, s:I, s:I, s:I}", "pid", (int)c->pid, "uptime_seconds",
+                     c->uptime_seconds, "samples_total", (json_int_t)c->d->samples_total,
+                     "dropped_total", (json_int_t)debug_dropped_total(c),
+                     "invalid_records_total", (json_int_t)drain_invalid_total(c->d), "families",
+                     (json_int_t)c->st->nfamilies, "series", (json_int_t)c->st->nseries);
+}
+
+static json_t *producer_obj(const struct debug_ctx *c, uint32_t i)
+{
+    struct shmet_abi_slot *sl = shmet__slot(c->seg, i);
+    /* ACQUIRE/RELAXED as in drain_slot(); a report, not a decision. */
+    uint32_t state = atomic_load_explicit(&sl->state, memory_order_acquire);
+    uint64_t head = atomic_load_explicit(&sl->head, memory_order_acquire);
+    uint64_t defines = atomic_load_explicit(&sl->defines, memory_order_relaxed);
+
+    if (state == SHMET_SLOT_FREE)
+        return NULL;
+    return json_pack(
+        "{s:I, s:i, s:i, s:I, s:s, s:I, s:I, s:I, s:I, s:I}", "slot", (json_int_t)i, "pid",
+        (int)atomic_load_explicit(&sl->pid, memory_order_relaxed), "tid",
+        (int)atomic_load_explicit(&sl->tid, memory_order_relaxed), "generation",
+        (json_int_t)atomic_load_explicit(&sl->generation, memory_order_relaxed), "state",
+        shmet__slot_state_name(state), "ring_used", (json_int_t)shmet__ring_used(c->seg, i),
+        "samples_total", (json_int_t)(head >= defines ? head - defines : 0), "dropped_total",
+        (json_int_t)atomic_load_explicit(&sl->dropped, memory_order_relaxed), "arena_used",
+        (json_int_t)atomic_load_explicit(&sl->arena_used, memory_order_relaxed),
+        "arena_dropped", (json_int_t)atomic_load_explicit(&sl->arena_dropped, memory_order_relaxed));
+}
+
+static json_t *histogram_fields(json_t *o, const struct store_series *s)
+{
+    const struct store_family *f = s->fam;
+    json_t *buckets = json_array(), *q = json_object();
+    uint64_t acc = 0;
+
+    for (uint32_t i = 0; i <= f->nbounds; i++) {
+        acc += s->v.h.buckets[i];
+        json_array_append_new(buckets, json_pack("[o, I]", i < f->nbounds ? json_real(f->bounds[i])
+                                                                          : json_string("+Inf"),
+                                                 (json_int_t)acc));
+    }
+    for (size_t i = 0; i < sizeof(quantiles) / sizeof(quantiles[0]); i++)
+        json_object_set_new(q, quantile_keys[i], jnum(sketch_quantile(&s->v.h.sketch, quantiles[i])));
+    json_object_set_new(o, "count", json_integer((json_int_t)acc));
+    json_object_set_new(o, "sum", jnum(s->v.h.sum));
+    json_object_set_new(o, "buckets", buckets);
+    json_object_set_new(o, "quantiles", q);
+    return o;
+}
+
+static json_t *series_obj(const struct store_series *s)
+{
+    const struct store_family *f = s->fam;
+    json_t *labels = json_object(), *o = json_object();
+
+    for (uint16_t i = 0; i < f->nlabels; i++)
+        json_object_set_new(labels, f->labels[i], json_stringn(s->values[i], s->lens[i]));
+    json_object_set_new(o, "labels", labels);
+    if (s->overflow)
+        json_object_set_new(o, "overflow", json_true());
+    if (f->type == SHMET_TYPE_HISTOGRAM)
+        return histogram_fields(o, s);
+    json_object_set_new(o, "value", jnum(f->type == SHMET_TYPE_COUNTER ? s->v.counter
+                                                                        : store_gauge_value(s)));
+    if (f->type == SHMET_TYPE_GAUGE)
+        json_object_set_new(o, "producers", json_integer(s->v.g.ncontribs));
+    return o;
+}
+
+static const char *mode_name(uint8_t m)
+{
+    static const char *const names[] = {"sum", "max", "min", "last"};
+    return m < 4 ? names[m] : "?";
+}
+
+static json_t *family_obj(struct store_family *f)
+{
+    struct store_series *const *ss = store_series_sorted(f);
+    json_t *labels = json_array(), *series = json_array();
+
+    for (uint16_t i = 0; i < f->nlabels; i++)
+        json_array_append_new(labels, json_string(f->labels[i]));
+    for (uint32_t i = 0; ss != NULL && i < f->nseries; i++)
+        json_array_append_new(series, series_obj(ss[i]));
+    json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:I}", "name", f->name, "type",
+                          type_name(f->type), "help", f->help, "labels", labels, "series", series,
+                          "overflow_folded", (json_int_t)f->folded);
+    if (f->type == SHMET_TYPE_GAUGE)
+        json_object_set_new(o, "mode", json_string(mode_name(f->gauge_mode)));
+    return o;
+}
+
+int debug_render(const struct debug_ctx *c, struct buf *out)
+{
+    struct store_family *const *fams = store_families_sorted(c->st);
+    json_t *producers = json_array(), *families = json_array(), *doc, *p;
+    char *text;
+
+    for (uint32_t i = 0; i < c->seg->slots; i++)
+        if ((p = producer_obj(c, i)) != NULL)
+            json_array_append_new(producers, p);
+    for (uint32_t i = 0; fams != NULL && i < c->st->nfamilies; i++)
+        json_array_append_new(families, family_obj(fams[i]));
+    doc = json_pack("{s:o, s:o, s:o, s:o}", "segment", segment_obj(c), "aggregator",
+                    aggregator_obj(c), "producers", producers, "families", families);
+    if (doc == NULL)
+        return -ENOMEM;
+    text = json_dumps(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+    json_decref(doc);
+    if (text == NULL)
+        return -ENOMEM;
+    buf_str(out, text);
+    buf_char(out, '\n');
+    free(text);
+    return buf_failed(out) ? -ENOMEM : 0;
+}

@@ -1,0 +1,424 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * aggregator/drain.c - see drain.h. Every value read from the segment is
+ * copied before it is checked (ring records by shmet__ring_consume, arena
+ * entries by shmet__def_read), so a writer scribbling concurrently cannot
+ * change what was validated. Bad input is skipped and counted by reason;
+ * it never reaches the store.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drain.h"
+
+#define PAGE_IDS 256u
+#define IDS_MAX (1u << 24)
+#define BATCH 512
+
+const char *invalid_reason_name(enum invalid_reason r)
+{
+    static const char *const names[INV_COUNT] = {
+        [INV_BAD_OP] = "bad_op",
+        [INV_UNKNOWN_SERIES] = "unknown_series",
+        [INV_TYPE_MISMATCH] = "type_mismatch",
+        [INV_BAD_VALUE] = "bad_value",
+        [INV_BAD_DEFINITION] = "bad_definition",
+        [INV_FAMILY_CONFLICT] = "family_conflict",
+        [INV_RING_CORRUPT] = "ring_corrupt",
+        [INV_BAD_STATE] = "bad_state",
+    };
+    return (unsigned)r < INV_COUNT ? names[r] : "unknown";
+}
+
+/* ---- id maps ----------------------------------------------------------- */
+
+static void idmap_init(struct idmap *m, uint32_t elem)
+{
+    memset(m, 0, sizeof(*m));
+    m->elem = elem;
+}
+
+static void idmap_fini(struct idmap *m)
+{
+    for (uint32_t i = 0; i < m->npages; i++)
+        free(m->pages[i]);
+    free(m->pages);
+    m->pages = NULL;
+    m->npages = 0;
+}
+
+/* Entry for id, or NULL when its page was never made. */
+static void *idmap_get(const struct idmap *m, uint32_t id)
+{
+    uint32_t p = id / PAGE_IDS;
+
+    if (p >= m->npages || m->pages[p] == NULL)
+        return NULL;
+    return (uint8_t *)m->pages[p] + (size_t)(id % PAGE_IDS) * m->elem;
+}
+
+/* Entry for id, making its page; NULL for ids beyond IDS_MAX or ENOMEM. */
+static void *idmap_put(struct idmap *m, uint32_t id)
+{
+    uint32_t p = id / PAGE_IDS;
+
+    if (id >= IDS_MAX)
+        return NULL;
+    if (p >= m->npages) {
+        uint32_t n = p + 1 > m->npages * 2 ? p + 1 : m->npages * 2;
+        void **pages = realloc(m->pages, n * sizeof(void *));
+        if (pages == NULL)
+            return NULL;
+        memset(pages + m->npages, 0, (n - m->npages) * sizeof(void *));
+        m->pages = pages;
+        m->npages = n;
+    }
+    if (m->pages[p] == NULL && (m->pages[p] = calloc(PAGE_IDS, m->elem)) == NULL)
+        return NULL;
+    return (uint8_t *)m->pages[p] + (size_t)(id % PAGE_IDS) * m->elem;
+}
+
+/* ---- slot attach / detach ---------------------------------------------- */
+
+int drain_init(struct drain *d, struct shmet__seg *seg, struct store *st)
+{
+    memset(d, 0, offsetof(struct drain, defbuf));
+    d->seg = seg;
+    d->st = st;
+    d->slots = calloc(seg->slots, sizeof(*d->slots));
+    d->slot_samples = calloc(seg->slots, sizeof(uint64_t));
+    d->slot_dropped = calloc(seg->slots, sizeof(uint64_t));
+    if (d->slots == NULL || d->slot_samples == NULL || d->slot_dropped == NULL) {
+        drain_fini(d);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+/* Forget a slot's generation: its gauge contributions stop counting. */
+static void slot_detach(struct slot_state *ss)
+{
+    for (uint32_t p = 0; p < ss->series.npages; p++) {
+        struct binding *b = ss->series.pages[p];
+        for (uint32_t i = 0; b != NULL && i < PAGE_IDS; i++)
+            store_gauge_leave(b[i].g);
+    }
+    idmap_fini(&ss->series);
+    idmap_fini(&ss->families);
+    memset(ss, 0, sizeof(*ss));
+}
+
+void drain_fini(struct drain *d)
+{
+    for (uint32_t i = 0; d->slots != NULL && i < d->seg->slots; i++)
+        slot_detach(&d->slots[i]);
+    free(d->slots);
+    free(d->slot_samples);
+    free(d->slot_dropped);
+    d->slots = NULL;
+    d->slot_samples = NULL;
+    d->slot_dropped = NULL;
+}
+
+static void slot_attach(struct drain *d, uint32_t idx, uint32_t gen)
+{
+    struct slot_state *ss = &d->slots[idx];
+    struct shmet_abi_slot *sl = shmet__slot(d->seg, idx);
+
+    slot_detach(ss);
+    ss->attached = true;
+    ss->gen = gen;
+    /* RELAXED: written before the ACTIVE state we loaded with ACQUIRE. */
+    ss->pid = atomic_load_explicit(&sl->pid, memory_order_relaxed);
+    ss->start_time = atomic_load_explicit(&sl->start_time, memory_order_relaxed);
+    idmap_init(&ss->families, sizeof(struct store_family *));
+    idmap_init(&ss->series, sizeof(struct binding));
+    shmet__ring_consumer_init(&ss->rc, d->seg, idx);
+}
+
+static void refuse(struct drain *d, struct slot_state *ss, enum invalid_reason r)
+{
+    d->invalid[r]++;
+    ss->invalid++;
+}
+
+/* ---- definitions ------------------------------------------------------- */
+
+static void def_family(struct drain *d, struct slot_state *ss, const struct shmet__def_view *v)
+{
+    const char *labels[SHMET_LABELS_MAX];
+    uint32_t lens[SHMET_LABELS_MAX];
+    struct family_spec spec = {
+        .name = v->name.ptr, .name_len = v->name.len, .help = v->help.ptr,
+        .help_len = v->help.len, .type = v->type, .gauge_mode = v->gauge_mode,
+        .nlabels = v->nlabels, .labels = labels, .label_lens = lens,
+        .nbounds = v->nbounds, .bounds = v->bounds};
+    struct store_family *f, **slotp;
+    int rc;
+
+    for (uint16_t i = 0; i < v->nlabels; i++) {
+        labels[i] = v->labels[i].ptr;
+        lens[i] = v->labels[i].len;
+    }
+    slotp = idmap_put(&ss->families, v->id);
+    if (slotp == NULL || *slotp != NULL) {
+        refuse(d, ss, INV_BAD_DEFINITION); /* id out of range, or defined twice */
+        return;
+    }
+    rc = store_family(d->st, &spec, &f);
+    if (rc == -EEXIST || (rc == 0 && f->internal)) {
+        refuse(d, ss, INV_FAMILY_CONFLICT);
+        return;
+    }
+    if (rc < 0) {
+        refuse(d, ss, INV_BAD_DEFINITION);
+        return;
+    }
+    *slotp = f;
+}
+
+static void def_series(struct drain *d, struct slot_state *ss, const struct shmet__def_view *v)
+{
+    const char *values[SHMET_LABELS_MAX];
+    uint32_t lens[SHMET_LABELS_MAX];
+    struct store_family **fp = idmap_get(&ss->families, v->family);
+    struct binding *b;
+
+    if (fp == NULL || *fp == NULL || (*fp)->nlabels != v->nlabels) {
+        refuse(d, ss, INV_BAD_DEFINITION);
+        return;
+    }
+    b = idmap_put(&ss->series, v->id);
+    if (b == NULL || b->s != NULL) {
+        refuse(d, ss, INV_BAD_DEFINITION);
+        return;
+    }
+    for (uint16_t i = 0; i < v->nlabels; i++) {
+        values[i] = v->labels[i].ptr;
+        lens[i] = v->labels[i].len;
+    }
+    if (store_series(d->st, *fp, values, lens, &b->s) < 0)
+        refuse(d, ss, INV_BAD_DEFINITION);
+}
+
+/* Read every definition the producer has published so far. */
+static void scan_arena(struct drain *d, uint32_t idx, struct slot_state *ss)
+{
+    struct shmet_abi_slot *sl = shmet__slot(d->seg, idx);
+    /* ACQUIRE: pairs with the RELEASE store of arena_used in arena_put()
+     * (libshm/arena.c): the entries below it are complete. */
+    uint64_t used = atomic_load_explicit(&sl->arena_used, memory_order_acquire);
+    struct shmet__def_view v;
+    int rc;
+
+    while ((rc = shmet__arena_next(d->seg, idx, used, &ss->arena_off, d->defbuf,
+                                   sizeof(d->defbuf), &v)) != 0) {
+        if (rc < 0) {
+            refuse(d, ss, INV_BAD_DEFINITION);
+            if (rc == -EFAULT || rc == -EMSGSIZE) {
+                ss->arena_off = UINT64_MAX; /* cannot find the next entry */
+                break;
+            }
+            continue;
+        }
+        if (v.kind == SHMET_DEF_FAMILY)
+            def_family(d, ss, &v);
+        else
+            def_series(d, ss, &v);
+    }
+}
+
+/* ---- records ----------------------------------------------------------- */
+
+static struct binding *resolve(struct drain *d, uint32_t idx, struct slot_state *ss, uint32_t id)
+{
+    struct binding *b = idmap_get(&ss->series, id);
+
+    if (b == NULL || b->s == NULL) {
+        scan_arena(d, idx, ss);
+        b = idmap_get(&ss->series, id);
+    }
+    return (b != NULL && b->s != NULL) ? b : NULL;
+}
+
+static void apply_gauge(struct drain *d, struct slot_state *ss, struct binding *b, uint16_t op,
+                        double v)
+{
+    struct store_series *s = b->s;
+
+    if (s->fam->gauge_mode == SHMET_GAUGE_LAST) {
+        store_gauge_set_last(d->st, s, op == SHMET_OP_GAUGE_SET ? v : s->v.g.last + v);
+        return;
+    }
+    if (b->g == NULL && (b->g = store_gauge_join(s)) == NULL) {
+        refuse(d, ss, INV_BAD_VALUE);
+        return;
+    }
+    b->g->value = op == SHMET_OP_GAUGE_SET ? v : b->g->value + v;
+}
+
+static void apply(struct drain *d, uint32_t idx, struct slot_state *ss,
+                  const struct shmet_abi_record *r)
+{
+    struct binding *b;
+    double v = r->value.f;
+    uint8_t type;
+
+    if (r->op == SHMET_OP_DEFINE) {
+        d->defines++;
+        if (r->aux != SHMET_DEF_FAMILY && r->aux != SHMET_DEF_SERIES)
+            refuse(d, ss, INV_BAD_OP);
+        return; /* definitions are read from the arena on demand */
+    }
+    if (r->op < SHMET_OP_COUNTER_ADD || r->op > SHMET_OP_OBSERVE) {
+        refuse(d, ss, INV_BAD_OP);
+        return;
+    }
+    if ((b = resolve(d, idx, ss, r->series)) == NULL) {
+        refuse(d, ss, INV_UNKNOWN_SERIES);
+        return;
+    }
+    type = b->s->fam->type;
+    switch (r->op) {
+    case SHMET_OP_COUNTER_ADD:
+        if (type != SHMET_TYPE_COUNTER)
+            goto mismatch;
+        if (!(v >= 0) || isinf(v))
+            goto bad_value;
+        b->s->v.counter += v;
+        break;
+    case SHMET_OP_GAUGE_SET:
+    case SHMET_OP_GAUGE_ADD:
+        if (type != SHMET_TYPE_GAUGE)
+            goto mismatch;
+        apply_gauge(d, ss, b, r->op, v);
+        break;
+    default: /* SHMET_OP_OBSERVE */
+        if (type != SHMET_TYPE_HISTOGRAM)
+            goto mismatch;
+        if (isnan(v))
+            goto bad_value;
+        store_observe(b->s, v);
+        break;
+    }
+    ss->samples++;
+    d->samples_total++;
+    d->slot_samples[idx]++;
+    return;
+mismatch:
+    refuse(d, ss, INV_TYPE_MISMATCH);
+    return;
+bad_value:
+    refuse(d, ss, INV_BAD_VALUE);
+}
+
+/* The ring's head is not within one ring of our tail: skip to head. What
+ * was between is lost and counted once as corrupt. */
+static void ring_resync(struct drain *d, uint32_t idx, struct slot_state *ss)
+{
+    struct shmet_abi_slot *sl = shmet__slot(d->seg, idx);
+    /* ACQUIRE: as in shmet__ring_consume(). */
+    uint64_t head = atomic_load_explicit(&sl->head, memory_order_acquire);
+
+    refuse(d, ss, INV_RING_CORRUPT);
+    ss->rc.tail = head;
+    ss->rc.head_cache = head;
+    /* RELEASE: as in shmet__ring_consume(); we read nothing more below head. */
+    atomic_store_explicit(ss->rc.tail_pub, head, memory_order_release);
+}
+
+/* Account the drops the producer reported since we last looked. */
+static void note_drops(struct drain *d, uint32_t idx, struct slot_state *ss)
+{
+    /* RELAXED: a statistic; a hostile value can only inflate the count. */
+    uint64_t now = atomic_load_explicit(&shmet__slot(d->seg, idx)->dropped, memory_order_relaxed);
+
+    if (now > ss->dropped_seen) {
+        d->dropped_total += now - ss->dropped_seen;
+        d->slot_dropped[idx] += now - ss->dropped_seen;
+    }
+    ss->dropped_seen = now;
+}
+
+uint64_t drain_slot(struct drain *d, uint32_t idx)
+{
+    struct shmet_abi_slot *sl = shmet__slot(d->seg, idx);
+    struct slot_state *ss = &d->slots[idx];
+    struct shmet_abi_record recs[BATCH];
+    uint64_t before = d->samples_total;
+    /* ACQUIRE: pairs with the RELEASE store of the state in slot claim and
+     * retire (libshm/slot.c): the slot's identity and reset are visible. */
+    uint32_t state = atomic_load_explicit(&sl->state, memory_order_acquire);
+    uint32_t gen = atomic_load_explicit(&sl->generation, memory_order_relaxed);
+    int n;
+
+    if (state != SHMET_SLOT_ACTIVE && state != SHMET_SLOT_DEAD) {
+        if (ss->attached)
+            slot_detach(ss); /* freed behind our back; nothing left to read */
+        return 0;
+    }
+    if (!ss->attached || ss->gen != gen)
+        slot_attach(d, idx, gen);
+    while ((n = shmet__ring_consume(&ss->rc, recs, BATCH)) != 0) {
+        if (n < 0) {
+            ring_resync(d, idx, ss);
+            break;
+        }
+        for (int i = 0; i < n; i++)
+            apply(d, idx, ss, &recs[i]);
+    }
+    note_drops(d, idx, ss);
+    if (state == SHMET_SLOT_DEAD && shmet__slot_free(d->seg, idx, gen) == 0) {
+        d->slots_freed++;
+        slot_detach(ss);
+    }
+    return d->samples_total - before;
+}
+
+uint64_t drain_all(struct drain *d)
+{
+    uint64_t n = 0;
+
+    for (uint32_t i = 0; i < d->seg->slots; i++)
+        n += drain_slot(d, i);
+    return n;
+}
+
+void drain_owner_gone(struct drain *d, uint32_t idx, uint32_t gen)
+{
+    if (idx >= d->seg->slots)
+        return;
+    (void)shmet__slot_retire(d->seg, idx, gen);
+    (void)drain_slot(d, idx);
+}
+
+uint32_t drain_check_liveness(struct drain *d)
+{
+    uint32_t dead = 0;
+
+    for (uint32_t i = 0; i < d->seg->slots; i++) {
+        struct shmet_abi_slot *sl = shmet__slot(d->seg, i);
+        /* ACQUIRE: as in drain_slot(). */
+        uint32_t state = atomic_load_explicit(&sl->state, memory_order_acquire);
+        uint32_t gen = atomic_load_explicit(&sl->generation, memory_order_relaxed);
+        int32_t pid = atomic_load_explicit(&sl->pid, memory_order_relaxed);
+        uint64_t st = atomic_load_explicit(&sl->start_time, memory_order_relaxed);
+
+        if (state != SHMET_SLOT_ACTIVE || shmet__proc_alive(pid, st) != 0)
+            continue;
+        drain_owner_gone(d, i, gen);
+        dead++;
+    }
+    return dead;
+}
+
+uint64_t drain_invalid_total(const struct drain *d)
+{
+    uint64_t n = 0;
+
+    for (int i = 0; i < INV_COUNT; i++)
+        n += d->invalid[i];
+    return n;
+}

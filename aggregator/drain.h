@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * aggregator/drain.h - moving samples from the segment into the store.
+ * For every slot: follow its generation, copy records out of its ring,
+ * resolve slot-local ids through the slot's definition arena, validate
+ * everything (the segment is untrusted) and apply it to the store; free
+ * slots whose owner is gone once their ring is empty.
+ */
+#ifndef SHMETRICS_AGGREGATOR_DRAIN_H
+#define SHMETRICS_AGGREGATOR_DRAIN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "shm.h"
+#include "store.h"
+
+/* Why a record or definition was refused (shmetrics_invalid_records_total). */
+enum invalid_reason {
+    INV_BAD_OP,          /* unknown op code */
+    INV_UNKNOWN_SERIES,  /* series id never defined in this slot */
+    INV_TYPE_MISMATCH,   /* op does not fit the family's type */
+    INV_BAD_VALUE,       /* negative or NaN counter increment, NaN observation */
+    INV_BAD_DEFINITION,  /* arena entry malformed or names invalid */
+    INV_FAMILY_CONFLICT, /* same family name, different definition */
+    INV_RING_CORRUPT,    /* head not within one ring of tail */
+    INV_BAD_STATE,       /* slot state or generation invalid */
+    INV_COUNT,
+};
+
+const char *invalid_reason_name(enum invalid_reason r);
+
+/* Slot-local id -> pointer, as a two-level table (ids are < 2^24). */
+struct idmap {
+    void **pages;
+    uint32_t npages;
+    uint32_t elem; /* bytes per entry */
+};
+
+struct binding {
+    struct store_series *s;
+    struct gauge_contrib *g; /* this producer's contribution, gauges only */
+};
+
+struct slot_state {
+    bool attached;
+    uint32_t gen;
+    int32_t pid;
+    uint64_t start_time;
+    struct shmet__ring_consumer rc;
+    uint64_t arena_off;    /* next arena entry to read */
+    struct idmap families; /* local family id -> struct store_family * */
+    struct idmap series;   /* local series id -> struct binding */
+    uint64_t samples;      /* records applied, this generation */
+    uint64_t invalid;      /* refused, this generation */
+    uint64_t dropped_seen; /* slot->dropped when last read */
+};
+
+struct drain {
+    struct shmet__seg *seg;
+    struct store *st;
+    struct slot_state *slots;
+    uint64_t samples_total;  /* all records applied, ever */
+    uint64_t dropped_total;  /* ring-full drops seen in any slot, ever */
+    uint64_t *slot_samples;  /* per slot index, all generations */
+    uint64_t *slot_dropped;  /* per slot index, all generations */
+    uint64_t invalid[INV_COUNT];
+    uint64_t slots_freed;
+    uint64_t defines;
+    uint8_t defbuf[SHMET_DEF_MAX] __attribute__((aligned(8)));
+};
+
+int drain_init(struct drain *d, struct shmet__seg *seg, struct store *st);
+void drain_fini(struct drain *d);
+
+/* Drain every slot once. Returns the records applied. */
+uint64_t drain_all(struct drain *d);
+/* Drain one slot; frees it when DEAD and empty. */
+uint64_t drain_slot(struct drain *d, uint32_t idx);
+/* The owner of slot idx (generation gen) is gone: retire, drain, free. */
+void drain_owner_gone(struct drain *d, uint32_t idx, uint32_t gen);
+/* Check every ACTIVE slot's owner with /proc; returns slots found dead. */
+uint32_t drain_check_liveness(struct drain *d);
+
+uint64_t drain_invalid_total(const struct drain *d);
+
+#endif /* SHMETRICS_AGGREGATOR_DRAIN_H */

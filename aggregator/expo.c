@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * aggregator/expo.c - see expo.h. Escaping differs between the formats:
+ * 0.0.4 HELP escapes only backslash and newline; OpenMetrics HELP also
+ * escapes the double quote; label values escape all three in both.
+ * OpenMetrics names a counter family without its _total suffix and ends
+ * with "# EOF".
+ */
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#include <shmetrics.h>
+
+#include "expo.h"
+
+const char *expo_content_type(enum expo_format fmt)
+{
+    return fmt == EXPO_OPENMETRICS ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
+                                   : "text/plain; version=0.0.4; charset=utf-8";
+}
+
+static void put_escaped(struct buf *b, const char *s, size_t n, bool quote)
+{
+    size_t run = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        const char *rep = s[i] == '\\' ? "\\\\" : s[i] == '\n' ? "\\n"
+                          : (quote && s[i] == '"') ? "\\\"" : NULL;
+        if (rep == NULL)
+            continue;
+        buf_put(b, s + run, i - run);
+        buf_put(b, rep, 2);
+        run = i + 1;
+    }
+    buf_put(b, s + run, n - run);
+}
+
+static const char *type_name(uint8_t type)
+{
+    return type == SHMET_TYPE_COUNTER ? "counter" : type == SHMET_TYPE_GAUGE ? "gauge" : "histogram";
+}
+
+/* Family name as it appears in HELP/TYPE lines. */
+static size_t family_name_len(const struct store_family *f, enum expo_format fmt)
+{
+    size_t n = strlen(f->name);
+
+    if (fmt == EXPO_OPENMETRICS && f->type == SHMET_TYPE_COUNTER && n > 6 &&
+        memcmp(f->name + n - 6, "_total", 6) == 0)
+        return n - 6;
+    return n;
+}
+
+static void family_header(struct buf *b, const struct store_family *f, enum expo_format fmt)
+{
+    size_t n = family_name_len(f, fmt);
+
+    if (f->help[0] != '\0') { /* no HELP line rather than an empty one */
+        buf_str(b, "# HELP ");
+        buf_put(b, f->name, n);
+        buf_char(b, ' ');
+        put_escaped(b, f->help, strlen(f->help), fmt == EXPO_OPENMETRICS);
+        buf_char(b, '\n');
+    }
+    buf_str(b, "# TYPE ");
+    buf_put(b, f->name, n);
+    buf_char(b, ' ');
+    buf_str(b, type_name(f->type));
+    buf_char(b, '\n');
+}
+
+static bool clashes(const struct store_family *f, const char *name)
+{
+    for (uint16_t i = 0; i < f->nlabels; i++)
+        if (strcmp(f->labels[i], name) == 0)
+            return true;
+    return false;
+}
+
+static void put_pair(struct buf *b, bool *first, const char *name, const char *v, size_t n)
+{
+    if (!*first)
+        buf_char(b, ',');
+    *first = false;
+    buf_str(b, name);
+    buf_str(b, "=\"");
+    put_escaped(b, v, n, true);
+    buf_char(b, '"');
+}
+
+/* The series' labels without the closing brace ("{a=\"x\",b=\"y\""), or
+ * an empty string when it has none; *any says whether any were written. */
+static void label_prefix(struct buf *lb, const struct store_series *s, const struct expo_opts *o,
+                         bool *any)
+{
+    bool first = true;
+
+    lb->len = 0;
+    buf_char(lb, '{');
+    for (size_t i = 0; i < o->nconsts; i++)
+        if (!clashes(s->fam, o->consts[i].name))
+            put_pair(lb, &first, o->consts[i].name, o->consts[i].value,
+                     strlen(o->consts[i].value));
+    for (uint16_t i = 0; i < s->fam->nlabels; i++)
+        put_pair(lb, &first, s->fam->labels[i], s->values[i], s->lens[i]);
+    *any = !first;
+}
+
+/* name+suffix{labels[,le="x"]} value\n */
+static void sample(struct buf *b, const char *name, size_t nlen, const char *suffix,
+                   const struct buf *lb, bool any, const char *le, size_t lelen, const char *val,
+                   size_t vlen)
+{
+    buf_put(b, name, nlen);
+    buf_str(b, suffix);
+    if (any || le != NULL) {
+        buf_put(b, lb->data, lb->len);
+        if (le != NULL) {
+            buf_str(b, any ? ",le=\"" : "le=\"");
+            buf_put(b, le, lelen);
+            buf_char(b, '"');
+        }
+        buf_char(b, '}');
+    }
+    buf_char(b, ' ');
+    buf_put(b, val, vlen);
+    buf_char(b, '\n');
+}
+
+static void render_histogram(struct buf *b, const struct store_series *s, const struct buf *lb,
+                             bool any, const char (*les)[32], const size_t *lelens)
+{
+    const struct store_family *f = s->fam;
+    size_t nlen = strlen(f->name);
+    uint64_t acc = 0;
+    char v[32];
+    size_t vlen;
+
+    for (uint32_t i = 0; i <= f->nbounds; i++) {
+        acc += s->v.h.buckets[i];
+        vlen = fmt_u64(v, acc);
+        sample(b, f->name, nlen, "_bucket", lb, any, les[i], lelens[i], v, vlen);
+    }
+    vlen = fmt_double(v, s->v.h.sum);
+    sample(b, f->name, nlen, "_sum", lb, any, NULL, 0, v, vlen);
+    vlen = fmt_u64(v, acc);
+    sample(b, f->name, nlen, "_count", lb, any, NULL, 0, v, vlen);
+}
+
+static int render_family(struct buf *b, struct store_family *f, enum expo_format fmt,
+                         const struct expo_opts *o, struct buf *lb)
+{
+    static char les[SHMET_BOUNDS_MAX + 1][32];
+    static size_t lelens[SHMET_BOUNDS_MAX + 1];
+    struct store_series *const *ss = store_series_sorted(f);
+    size_t nlen = family_name_len(f, fmt);
+    const char *suffix = (fmt == EXPO_OPENMETRICS && f->type == SHMET_TYPE_COUNTER) ? "_total" : "";
+    char v[32];
+    bool any;
+
+    if (ss == NULL)
+        return -ENOMEM;
+    family_header(b, f, fmt);
+    if (f->type == SHMET_TYPE_HISTOGRAM) {
+        for (uint32_t i = 0; i < f->nbounds; i++)
+            lelens[i] = fmt_double(les[i], f->bounds[i]);
+        memcpy(les[f->nbounds], "+Inf", 5);
+        lelens[f->nbounds] = 4;
+    }
+    for (uint32_t i = 0; i < f->nseries; i++) {
+        const struct store_series *s = ss[i];
+        label_prefix(lb, s, o, &any);
+        if (f->type == SHMET_TYPE_HISTOGRAM) {
+            render_histogram(b, s, lb, any, (const char(*)[32])les, lelens);
+            continue;
+        }
+        double val = f->type == SHMET_TYPE_COUNTER ? s->v.counter : store_gauge_value(s);
+        if (f->type == SHMET_TYPE_GAUGE && isnan(val) && f->gauge_mode != SHMET_GAUGE_LAST &&
+            f->gauge_mode != SHMET_GAUGE_SUM)
+            continue; /* MAX/MIN without a live producer: absent */
+        sample(b, f->name, nlen, suffix, lb, any, NULL, 0, v, fmt_double(v, val));
+    }
+    return 0;
+}
+
+int expo_render(struct store *st, enum expo_format fmt, const struct expo_opts *o,
+                struct buf *out)
+{
+    static const struct expo_opts none;
+    struct store_family *const *fams = store_families_sorted(st);
+    struct buf lb;
+    int rc = 0;
+
+    if (fams == NULL)
+        return -ENOMEM;
+    if (o == NULL)
+        o = &none;
+    buf_init(&lb);
+    for (uint32_t i = 0; i < st->nfamilies && rc == 0; i++)
+        rc = render_family(out, fams[i], fmt, o, &lb);
+    if (fmt == EXPO_OPENMETRICS)
+        buf_str(out, "# EOF\n");
+    buf_free(&lb);
+    return (rc < 0 || buf_failed(out) || buf_failed(&lb)) ? -ENOMEM : 0;
+}

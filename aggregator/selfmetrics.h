@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * aggregator/selfmetrics.h - the aggregator's own shmetrics_* families,
+ * kept in the store (marked internal, so producers cannot define the same
+ * names) and refreshed from the drain counters before every render.
+ */
+#ifndef SHMETRICS_AGGREGATOR_SELFMETRICS_H
+#define SHMETRICS_AGGREGATOR_SELFMETRICS_H
+
+#include "drain.h"
+#include "store.h"
+
+struct selfmetrics {
+    struct store_family *samples, *dropped, *invalid, *series, *folded, *producers, *noslot,
+        *drain_seconds, *scrape_seconds, *build, *families, *slots_freed;
+    struct store_series *drain_s, *scrape_s;
+};
+
+int self_init(struct selfmetrics *m, struct store *st, const struct drain *d);
+/* Copy current totals into the internal families. */
+void self_update(struct selfmetrics *m, struct store *st, const struct drain *d);
+void self_observe_drain(struct selfmetrics *m, double seconds);
+void self_observe_scrape(struct selfmetrics *m, double seconds);
+
+#endif /* SHMETRICS_AGGREGATOR_SELFMETRICS_H */

@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tests/aggregator/test_expo.c - exposition, byte-exact against golden
+ * files for both formats (escaping of HELP and label values, constant
+ * labels, cumulative buckets, OpenMetrics counter naming and # EOF), and
+ * float formatting: shortest round-trip text, never "-nan".
+ */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <shmetrics.h>
+
+#include "expo.h"
+#include "t_util.h"
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *p;
+    long n;
+
+    if (f == NULL)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    p = malloc((size_t)n + 1);
+    *len = fread(p, 1, (size_t)n, f);
+    p[*len] = '\0';
+    fclose(f);
+    return p;
+}
+
+static struct store_family *family(struct store *st, const char *name, const char *help,
+                                   uint8_t type, const char *const *labels, uint16_t n,
+                                   const double *bounds, uint32_t nb)
+{
+    uint32_t lens[8];
+    struct store_family *f = NULL;
+
+    for (uint16_t i = 0; i < n; i++)
+        lens[i] = (uint32_t)strlen(labels[i]);
+    struct family_spec s = {.name = name, .name_len = strlen(name), .help = help,
+                            .help_len = strlen(help), .type = type, .nlabels = n,
+                            .labels = labels, .label_lens = lens, .bounds = bounds,
+                            .nbounds = nb, .gauge_mode = SHMET_GAUGE_SUM};
+    CU_ASSERT_EQUAL(store_family(st, &s, &f), 0);
+    return f;
+}
+
+static struct store_series *series(struct store *st, struct store_family *f,
+                                   const char *const *v)
+{
+    uint32_t lens[8];
+    struct store_series *s = NULL;
+
+    for (uint16_t i = 0; i < f->nlabels; i++)
+        lens[i] = (uint32_t)strlen(v[i]);
+    CU_ASSERT_EQUAL(store_series(st, f, v, lens, &s), 0);
+    return s;
+}
+
+/* A store exercising every rule the golden files pin down. Returns the
+ * gauge contribution it made (owned by the caller, as a producer's is). */
+static struct gauge_contrib *populate(struct store *st)
+{
+    static const double bounds[] = {0.1, 1, 2.5};
+    const char *ml[] = {"method", "path"}, *el[] = {"endpoint"};
+    struct store_family *reqs = family(st, "http_requests_total", "Requests \\ served.\nAll \"kinds\".",
+                                       SHMET_TYPE_COUNTER, ml, 2, NULL, 0);
+    struct store_family *bytes = family(st, "bytes_sent", "Bytes.", SHMET_TYPE_COUNTER, NULL, 0,
+                                        NULL, 0);
+    struct store_family *inprog = family(st, "in_progress", "", SHMET_TYPE_GAUGE, el, 1, NULL, 0);
+    struct store_family *lat = family(st, "latency_seconds", "Latency.", SHMET_TYPE_HISTOGRAM, el,
+                                      1, bounds, 3);
+
+    series(st, reqs, (const char *[]){"GET", "/a\"b\\c\nd"})->v.counter = 3;
+    series(st, reqs, (const char *[]){"GET", "/"})->v.counter = 1e21;
+    series(st, reqs, (const char *[]){"POST", "/ü"})->v.counter = 0.1 + 0.2;
+    series(st, bytes, NULL)->v.counter = 12345;
+    struct gauge_contrib *g = store_gauge_join(series(st, inprog, (const char *[]){"/x"}));
+    g->value = -2;
+    struct store_series *h = series(st, lat, (const char *[]){"/x"});
+    double obs[] = {0.05, 0.1, 0.5, 3, 7};
+    for (int i = 0; i < 5; i++)
+        store_observe(h, obs[i]);
+    series(st, lat, (const char *[]){"/empty"});
+    return g;
+}
+
+static void check_golden(enum expo_format fmt, const char *file)
+{
+    static const struct const_label consts[] = {{"server", "web-1"}, {"method", "shadowed"}};
+    struct expo_opts o = {consts, 2};
+    struct store st;
+    struct buf b;
+    char path[512];
+    size_t len;
+
+    CU_ASSERT_EQUAL_FATAL(store_init(&st, 100), 0);
+    struct gauge_contrib *g = populate(&st);
+    buf_init(&b);
+    CU_ASSERT_EQUAL(expo_render(&st, fmt, &o, &b), 0);
+    snprintf(path, sizeof(path), "%s/%s", GOLDEN_DIR, file);
+    if (getenv("SHMET_GOLDEN_UPDATE") != NULL) {
+        FILE *f = fopen(path, "wb");
+        fwrite(b.data, 1, b.len, f);
+        fclose(f);
+    }
+    char *want = slurp(path, &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(want);
+    CU_ASSERT_EQUAL(b.len, len);
+    CU_ASSERT(b.len == len && memcmp(b.data, want, len) == 0);
+    free(want);
+    buf_free(&b);
+    store_gauge_leave(g);
+    store_fini(&st);
+}
+
+static void test_expo_render_text_golden(void)
+{
+    check_golden(EXPO_TEXT, "expo.txt");
+}
+
+static void test_expo_render_openmetrics_golden(void)
+{
+    check_golden(EXPO_OPENMETRICS, "expo.om");
+}
+
+static void test_expo_render_empty(void)
+{
+    struct store st;
+    struct buf b;
+
+    CU_ASSERT_EQUAL_FATAL(store_init(&st, 10), 0);
+    buf_init(&b);
+    CU_ASSERT_EQUAL(expo_render(&st, EXPO_TEXT, NULL, &b), 0);
+    CU_ASSERT_EQUAL(b.len, 0);
+    CU_ASSERT_EQUAL(expo_render(&st, EXPO_OPENMETRICS, NULL, &b), 0);
+    CU_ASSERT_EQUAL(b.len, 6);
+    CU_ASSERT(memcmp(b.data, "# EOF\n", 6) == 0);
+    buf_free(&b);
+    store_fini(&st);
+}
+
+static void test_fmt_double_cases(void)
+{
+    static const struct {
+        double v;
+        const char *want;
+    } cases[] = {
+        {0, "0"},
+        {-0.0, "-0"},
+        {1, "1"},
+        {-17, "-17"},
+        {0.1, "0.1"},
+        {0.1 + 0.2, "0.30000000000000004"},
+        {2.5, "2.5"},
+        {1e21, "1e+21"},
+        {1.5e-7, "1.5e-07"},
+        {9007199254740992.0, "9007199254740992"},
+        {9007199254740991.0, "9007199254740991"},
+        {123456789.125, "123456789.125"},
+        {DBL_MAX, "1.7976931348623157e+308"},
+        {DBL_MIN, "2.2250738585072014e-308"},
+        {5e-324, "5e-324"},
+        {-1.5e-320, "-1.5e-320"},
+        {INFINITY, "+Inf"},
+        {-INFINITY, "-Inf"},
+    };
+    char out[32];
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t n = fmt_double(out, cases[i].v);
+        CU_ASSERT_STRING_EQUAL(out, cases[i].want);
+        CU_ASSERT_EQUAL(n, strlen(cases[i].want));
+        CU_ASSERT(strtod(out, NULL) == cases[i].v || isinf(cases[i].v));
+    }
+    fmt_double(out, NAN);
+    CU_ASSERT_STRING_EQUAL(out, "NaN");
+    fmt_double(out, -NAN);
+    CU_ASSERT_STRING_EQUAL(out, "NaN");
+}
+
+static void test_fmt_double_roundtrip_random(void)
+{
+    uint64_t x = 88172645463325252ULL;
+    char out[32];
+
+    for (int i = 0; i < 200000; i++) {
+        double v;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        memcpy(&v, &x, sizeof(v));
+        if (!isfinite(v))
+            continue;
+        fmt_double(out, v);
+        CU_ASSERT_FATAL(strtod(out, NULL) == v);
+    }
+}
+
+int main(void)
+{
+    static const struct t_case tests[] = {
+        {"test_expo_render_text_golden", test_expo_render_text_golden},
+        {"test_expo_render_openmetrics_golden", test_expo_render_openmetrics_golden},
+        {"test_expo_render_empty", test_expo_render_empty},
+        {"test_fmt_double_cases", test_fmt_double_cases},
+        {"test_fmt_double_roundtrip_random", test_fmt_double_roundtrip_random},
+    };
+    return T_RUN("expo", tests);
+}
