@@ -129,7 +129,8 @@ static json_t *family_obj(struct store_family *f)
     for (uint16_t i = 0; i < f->nlabels; i++)
         json_array_append_new(labels, json_string(f->labels[i]));
     for (uint32_t i = 0; ss != NULL && i < f->nseries; i++)
-        json_array_append_new(series, series_obj(ss[i]));
+        if (store_series_visible(ss[i]))
+            json_array_append_new(series, series_obj(ss[i]));
     json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:I}", "name", f->name, "type",
                           type_name(f->type), "help", f->help, "labels", labels, "series", series,
                           "overflow_folded", (json_int_t)f->folded);

@@ -303,6 +303,7 @@ static void apply(struct drain *d, uint32_t idx, struct slot_state *ss,
         store_observe(b->s, v);
         break;
     }
+    b->s->touched = true;
     ss->samples++;
     d->samples_total++;
     d->slot_samples[idx]++;

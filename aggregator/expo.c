@@ -170,6 +170,8 @@ static int render_family(struct buf *b, struct store_family *f, enum expo_format
     }
     for (uint32_t i = 0; i < f->nseries; i++) {
         const struct store_series *s = ss[i];
+        if (!store_series_visible(s))
+            continue;
         label_prefix(lb, s, o, &any);
         if (f->type == SHMET_TYPE_HISTOGRAM) {
             render_histogram(b, s, lb, any, (const char(*)[32])les, lelens);

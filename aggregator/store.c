@@ -344,7 +344,10 @@ int store_series(struct store *st, struct store_family *f, const char *const *va
     if (f->nlabels > 0 && !all_overflow(values, lens, f->nlabels) &&
         f->nseries - (f->overflow != NULL) >= st->max_series) {
         f->folded++;
-        return overflow_series(st, f, out);
+        int rc = overflow_series(st, f, out);
+        if (rc == 0)
+            (*out)->touched = true;
+        return rc;
     }
     return series_insert(st, f, h, values, lens, out);
 }
@@ -412,6 +415,11 @@ double store_gauge_value(const struct store_series *s)
 }
 
 /* ---- histograms -------------------------------------------------------- */
+
+bool store_series_visible(const struct store_series *s)
+{
+    return !s->overflow || s->touched;
+}
 
 void store_observe(struct store_series *s, double v)
 {

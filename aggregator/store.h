@@ -40,6 +40,8 @@ struct store_series {
     char **values; /* fam->nlabels label values, NUL-terminated UTF-8 */
     uint32_t *lens;
     bool overflow; /* the family's __overflow__ fold */
+    bool touched;  /* a sample or a fold reached it; untouched overflow
+                    * series (defined by every producer) stay hidden */
     union {
         double counter;
         struct {
@@ -120,6 +122,9 @@ struct gauge_contrib *store_gauge_join(struct store_series *s);
 void store_gauge_leave(struct gauge_contrib *c);
 void store_gauge_set_last(struct store *st, struct store_series *s, double v);
 double store_gauge_value(const struct store_series *s);
+
+/* False for an __overflow__ series nothing has reached yet. */
+bool store_series_visible(const struct store_series *s);
 
 /* Histogram observation. */
 void store_observe(struct store_series *s, double v);

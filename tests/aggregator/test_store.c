@@ -111,6 +111,14 @@ static void test_store_series_cap_overflow(void)
     struct store_series *e = series1(&st, f, "e");
     CU_ASSERT_PTR_EQUAL(d, e);
     CU_ASSERT(d->overflow);
+    CU_ASSERT(store_series_visible(d)); /* folded into: shown */
+    CU_ASSERT(store_series_visible(a));
+    /* An __overflow__ series defined up front, never reached: hidden. */
+    struct store_family *g;
+    uint32_t lens2[1];
+    struct family_spec s2 = spec("g_total", SHMET_TYPE_COUNTER, l, lens2, 1);
+    CU_ASSERT_EQUAL_FATAL(store_family(&st, &s2, &g), 0);
+    CU_ASSERT(!store_series_visible(series1(&st, g, SHMET_OVERFLOW_VALUE)));
     CU_ASSERT_STRING_EQUAL(d->values[0], SHMET_OVERFLOW_VALUE);
     CU_ASSERT_EQUAL(f->folded, 2);
     CU_ASSERT_EQUAL(f->nseries, 4); /* a b c + __overflow__ */

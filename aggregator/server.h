@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * aggregator/server.h - the aggregator's state and its answers: the
+ * segment (held under an exclusive lock, so one shmetricsd per namespace),
+ * the store, the drain and the self metrics; timed drains; and the routing
+ * of a parsed request to a reply (GET /metrics, /debug, /healthz, /).
+ * No sockets here: the event loop (loop.c) calls in and sends the reply.
+ */
+#ifndef SHMETRICS_AGGREGATOR_SERVER_H
+#define SHMETRICS_AGGREGATOR_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "drain.h"
+#include "expo.h"
+#include "http.h"
+#include "selfmetrics.h"
+#include "shm.h"
+#include "store.h"
+
+struct server_config {
+    const char *ns;             /* NULL: $SHMETRICS_NS, else "default" */
+    struct shmet__geometry geo; /* used when the segment is created */
+    uint32_t max_series;        /* per family */
+    const struct const_label *consts;
+    size_t nconsts;
+};
+
+struct server {
+    struct shmet__seg seg;
+    int lock_fd; /* the segment file, flock()ed exclusively */
+    struct store st;
+    struct drain *d; /* large (a definition buffer): on the heap */
+    struct selfmetrics self;
+    struct expo_opts expo;
+    struct buf scratch; /* the exposition before gzip */
+    uint64_t start_ns;  /* CLOCK_MONOTONIC at start */
+    int32_t pid;
+};
+
+/* What to answer to one request. body is owned by the reply. */
+struct reply {
+    int status;
+    const char *content_type;
+    const char *content_encoding; /* "gzip" or NULL */
+    const char *allow;            /* 405 */
+    bool vary;                    /* the body depends on Accept* */
+    bool close;                   /* the connection ends after this reply */
+    struct buf body;
+};
+
+/*
+ * server_open - attach to (or create) the segment of cfg->ns, lock it, mark
+ * it served by this process, build the store and drain what producers
+ * wrote while no aggregator ran. On failure prints why to stderr and
+ * returns a negative errno; -EWOULDBLOCK when another shmetricsd holds
+ * the namespace.
+ */
+int server_open(struct server *s, const struct server_config *cfg);
+
+/* Unmark the segment (if still ours), free everything. NULL-safe. */
+void server_close(struct server *s);
+
+/* Drain every slot once, timed into shmetrics_drain_duration_seconds.
+ * Returns the records applied. */
+uint64_t server_drain(struct server *s);
+
+/* Store the heartbeat (CLOCK_REALTIME) in the segment header. */
+void server_heartbeat(struct server *s);
+
+/* Answer a parsed request (req->status 200). Returns 0, or -ENOMEM with a
+ * 500 reply already made. */
+int server_handle(struct server *s, const struct http_request *req, struct reply *r);
+
+/* A plain-text error reply for status (and close when the status ends the
+ * connection: every 4xx from the parser, 503). */
+void server_error(struct reply *r, int status);
+
+void reply_init(struct reply *r);
+void reply_reset(struct reply *r); /* keeps body capacity up to a bound */
+void reply_free(struct reply *r);
+
+#endif /* SHMETRICS_AGGREGATOR_SERVER_H */

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * aggregator/watch.h - noticing that a producer process died. For every
+ * process owning an ACTIVE slot the aggregator opens a pidfd (one per
+ * process, shared by its threads' slots); the event loop polls it through
+ * the ring, and when it fires the process's slots are drained and freed
+ * (drain_owner_gone). Slots whose owner could not be watched (no pidfd
+ * support, a full fd table) are left to the periodic liveness check,
+ * which watch_uncovered() says is needed.
+ */
+#ifndef SHMETRICS_AGGREGATOR_WATCH_H
+#define SHMETRICS_AGGREGATOR_WATCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "drain.h"
+
+struct watch {
+    int32_t pid;
+    uint64_t start_time; /* the owner's, as its slot recorded it */
+    int fd;              /* the pidfd; -1: entry free */
+};
+
+struct watches {
+    struct watch *w;
+    uint32_t n, cap, max; /* entries in use or free, allocated, limit */
+    uint32_t slots;
+    uint32_t *seen_gen; /* per slot: generation looked at + 1; 0: none */
+    bool *covered;      /* per slot: its owner has a watch */
+    uint32_t uncovered; /* ACTIVE slots without a watch at the last scan */
+};
+
+/* Called for each new watch: poll fd (POLLIN) and report to watch_fired(). */
+typedef void (*watch_arm_fn)(void *ctx, uint32_t index, int fd);
+
+int watch_init(struct watches *ws, uint32_t slots);
+/* Close every pidfd (the ring must be gone or not polling them). */
+void watch_fini(struct watches *ws);
+
+/* Look at every ACTIVE slot and watch owners not watched yet. Owners found
+ * already gone are handed to drain_owner_gone() at once. */
+void watch_scan(struct watches *ws, struct drain *d, watch_arm_fn arm, void *ctx);
+
+/* The pidfd of entry index became readable (or its poll failed): retire
+ * the slots of that process that are gone, close the pidfd. */
+void watch_fired(struct watches *ws, uint32_t index, struct drain *d);
+
+/* Whether some ACTIVE slot relies on the liveness check. */
+static inline bool watch_uncovered(const struct watches *ws)
+{
+    return ws->uncovered > 0;
+}
+
+#endif /* SHMETRICS_AGGREGATOR_WATCH_H */

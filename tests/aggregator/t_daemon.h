@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tests/aggregator/t_daemon.h - helpers for tests that run the shmetricsd
+ * binary: start it (from $SHMETRICS_BIN_DIR) on an ephemeral port and find
+ * the port in its "listening on" line, stop it, read what it printed; and
+ * a small blocking HTTP/1.1 client that keeps unread bytes between
+ * responses, so that keep-alive and pipelining can be checked.
+ */
+#ifndef SHMETRICS_TESTS_T_DAEMON_H
+#define SHMETRICS_TESTS_T_DAEMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct t_daemon {
+    pid_t pid;
+    int port;
+    int out_fd, err_fd; /* its stdout and stderr */
+    char ns[64];
+};
+
+uint64_t t_now_ms(void); /* CLOCK_MONOTONIC */
+const char *t_bin_path(void);
+
+/* Fork and exec shmetricsd with args (NULL-terminated, without argv[0]);
+ * seccomp: make io_uring_setup fail with EPERM in the child first (exit 77
+ * when seccomp is unavailable). 0 or -1. */
+int t_spawn(struct t_daemon *d, const char *const *args, bool seccomp);
+/* Spawn with --ns ns --listen 127.0.0.1:0 and extra, and wait for its
+ * "listening on" line (d->port). 0, or -1 when it did not start. */
+int t_start(struct t_daemon *d, const char *ns, const char *const *extra);
+/* Wait up to ms for it to exit: its wait status, or -1. */
+int t_wait_exit(struct t_daemon *d, int ms);
+/* SIGTERM, SIGKILL after 5 s, close the pipes. The wait status or -1. */
+int t_stop(struct t_daemon *d);
+/* Read fd to its end (the writer has exited) into buf, NUL-terminated. */
+void t_read_all(int fd, char *buf, size_t len);
+
+struct t_http {
+    int fd;
+    char *in; /* received, not yet consumed */
+    size_t len, cap;
+};
+
+struct t_resp {
+    int status;
+    char head[8192];
+    char *body;
+    size_t body_len;
+};
+
+/* Connect to 127.0.0.1:port (rcvbuf > 0: that SO_RCVBUF); 10 s timeouts. */
+int t_http_open(struct t_http *c, int port, int rcvbuf);
+void t_http_close(struct t_http *c);
+int t_http_send(struct t_http *c, const char *s, size_t n);
+/* Receive more; false on EOF, error or timeout. */
+bool t_http_fill(struct t_http *c);
+/* Read one response (a HEAD response has no body). 0 or -1. */
+int t_http_read(struct t_http *c, struct t_resp *r, bool head_only);
+/* The value of header name in r, "" when absent (a static buffer). */
+const char *t_header(const struct t_resp *r, const char *name);
+void t_resp_free(struct t_resp *r);
+/* One request on a new connection. */
+int t_roundtrip(int port, const char *req, struct t_resp *r, bool head_only);
+
+#endif /* SHMETRICS_TESTS_T_DAEMON_H */
