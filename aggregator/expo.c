@@ -128,8 +128,18 @@ static void sample(struct buf *b, const char *name, size_t nlen, const char *suf
     buf_char(b, '\n');
 }
 
+/* OpenMetrics treats _sum as counter-like: it may not be negative, and a
+ * histogram with negative buckets has no _sum. Such series are written
+ * with their buckets only, since _count may not appear without _sum. */
+static bool om_sum_allowed(const struct store_series *s)
+{
+    const struct store_family *f = s->fam;
+
+    return !(f->nbounds > 0 && f->bounds[0] < 0) && !(s->v.h.sum < 0);
+}
+
 static void render_histogram(struct buf *b, const struct store_series *s, const struct buf *lb,
-                             bool any, const char (*les)[32], const size_t *lelens)
+                             bool any, const char (*les)[32], const size_t *lelens, bool om)
 {
     const struct store_family *f = s->fam;
     size_t nlen = strlen(f->name);
@@ -142,6 +152,8 @@ static void render_histogram(struct buf *b, const struct store_series *s, const 
         vlen = fmt_u64(v, acc);
         sample(b, f->name, nlen, "_bucket", lb, any, les[i], lelens[i], v, vlen);
     }
+    if (om && !om_sum_allowed(s))
+        return; /* _count needs _sum beside it; the +Inf bucket has the count */
     vlen = fmt_double(v, s->v.h.sum);
     sample(b, f->name, nlen, "_sum", lb, any, NULL, 0, v, vlen);
     vlen = fmt_u64(v, acc);
@@ -174,7 +186,8 @@ static int render_family(struct buf *b, struct store_family *f, enum expo_format
             continue;
         label_prefix(lb, s, o, &any);
         if (f->type == SHMET_TYPE_HISTOGRAM) {
-            render_histogram(b, s, lb, any, (const char(*)[32])les, lelens);
+            render_histogram(b, s, lb, any, (const char(*)[32])les, lelens,
+                             fmt == EXPO_OPENMETRICS);
             continue;
         }
         double val = f->type == SHMET_TYPE_COUNTER ? s->v.counter : store_gauge_value(s);

@@ -9,6 +9,7 @@ SHMET_PACKAGES=(
     liburing-dev libjansson-dev libcunit1-dev zlib1g-dev
     libclang-rt-14-dev llvm
     python3
+    prometheus python3-prometheus-client curl
 )
 
 shmet_install_deps() {

@@ -146,6 +146,43 @@ static void test_expo_render_empty(void)
     store_fini(&st);
 }
 
+/* OpenMetrics: no _sum (nor _count) for negative buckets or a negative
+ * sum; the text format keeps both. */
+static void test_expo_render_negative_histogram(void)
+{
+    static const double neg[] = {-1, 0, 1}, pos[] = {1, 2};
+    struct store st;
+    struct buf t, om;
+
+    CU_ASSERT_EQUAL_FATAL(store_init(&st, 10), 0);
+    struct store_series *a = series(&st, family(&st, "neg_b", "", SHMET_TYPE_HISTOGRAM, NULL, 0,
+                                                neg, 3), NULL);
+    struct store_series *b = series(&st, family(&st, "pos_b", "", SHMET_TYPE_HISTOGRAM, NULL, 0,
+                                                pos, 2), NULL);
+    struct store_series *c = series(&st, family(&st, "pos_c", "", SHMET_TYPE_HISTOGRAM, NULL, 0,
+                                                pos, 2), NULL);
+    store_observe(a, 0.5);
+    store_observe(b, -3);
+    store_observe(c, 1.5);
+    buf_init(&t);
+    buf_init(&om);
+    CU_ASSERT_EQUAL(expo_render(&st, EXPO_TEXT, NULL, &t), 0);
+    CU_ASSERT_EQUAL(expo_render(&st, EXPO_OPENMETRICS, NULL, &om), 0);
+    buf_char(&t, '\0');
+    buf_char(&om, '\0');
+    CU_ASSERT_PTR_NOT_NULL(strstr(t.data, "neg_b_sum 0.5\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(t.data, "pos_b_sum -3\n"));
+    CU_ASSERT_PTR_NULL(strstr(om.data, "neg_b_sum"));
+    CU_ASSERT_PTR_NULL(strstr(om.data, "pos_b_sum"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(om.data, "pos_c_sum 1.5\n"));
+    CU_ASSERT_PTR_NULL(strstr(om.data, "neg_b_count"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(om.data, "neg_b_bucket{le=\"+Inf\"} 1\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(t.data, "neg_b_count 1\n"));
+    buf_free(&t);
+    buf_free(&om);
+    store_fini(&st);
+}
+
 static void test_fmt_double_cases(void)
 {
     static const struct {
@@ -209,6 +246,7 @@ int main(void)
         {"test_expo_render_text_golden", test_expo_render_text_golden},
         {"test_expo_render_openmetrics_golden", test_expo_render_openmetrics_golden},
         {"test_expo_render_empty", test_expo_render_empty},
+        {"test_expo_render_negative_histogram", test_expo_render_negative_histogram},
         {"test_fmt_double_cases", test_fmt_double_cases},
         {"test_fmt_double_roundtrip_random", test_fmt_double_roundtrip_random},
     };
