@@ -56,6 +56,8 @@ static int serve(const struct agg_args *a)
     printf("listening on %s\n", name);
     fflush(stdout);
     code = loop_run(l, s, fd);
+    if (code == 0 && server_checkpoint(s) < 0)
+        code = 1;
 err_server:
     server_close(s);
 err_loop:

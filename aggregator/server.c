@@ -18,6 +18,7 @@
 #include "debug.h"
 #include "gzip.h"
 #include "negotiate.h"
+#include "checkpoint.h"
 #include "server.h"
 
 #define SCRATCH_KEEP (4u << 20) /* buffer capacity kept between responses */
@@ -96,6 +97,39 @@ static int build_store(struct server *s, const struct server_config *cfg)
     return self_init(&s->self, &s->st, s->d);
 }
 
+/* Counters from the last graceful stop, if any; a bad file is reported
+ * and ignored (the store then starts empty, as after a crash). */
+static void load_checkpoint(struct server *s, const struct server_config *cfg)
+{
+    char err[256] = "";
+    int rc;
+
+    if (checkpoint_path(cfg->ns, s->state_path, sizeof(s->state_path)) < 0) {
+        s->state_path[0] = '\0';
+        return;
+    }
+    rc = checkpoint_load(&s->st, s->state_path, err, sizeof(err));
+    if (rc < 0)
+        fprintf(stderr, "shmetricsd: %s: checkpoint ignored: %s\n", s->state_path,
+                err[0] ? err : strerror(-rc));
+    else if (rc > 0)
+        fprintf(stderr, "shmetricsd: restored %d series from %s\n", rc, s->state_path);
+}
+
+int server_checkpoint(struct server *s)
+{
+    int rc;
+
+    if (s->state_path[0] == '\0')
+        return -EINVAL;
+    (void)server_drain(s);
+    rc = checkpoint_save(&s->st, s->state_path);
+    if (rc < 0)
+        fprintf(stderr, "shmetricsd: %s: cannot write checkpoint: %s\n", s->state_path,
+                strerror(-rc));
+    return rc;
+}
+
 int server_open(struct server *s, const struct server_config *cfg)
 {
     int rc;
@@ -119,6 +153,7 @@ int server_open(struct server *s, const struct server_config *cfg)
         fprintf(stderr, "shmetricsd: %s\n", strerror(-rc));
         goto err_seg;
     }
+    load_checkpoint(s, cfg);
     (void)server_drain(s); /* what producers wrote while no aggregator ran */
     return 0;
 err_seg:

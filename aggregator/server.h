@@ -39,6 +39,7 @@ struct server {
     struct buf scratch; /* the exposition before gzip */
     uint64_t start_ns;  /* CLOCK_MONOTONIC at start */
     int32_t pid;
+    char state_path[512]; /* the checkpoint file (checkpoint.h) */
 };
 
 /* What to answer to one request. body is owned by the reply. */
@@ -60,6 +61,11 @@ struct reply {
  * the namespace.
  */
 int server_open(struct server *s, const struct server_config *cfg);
+
+/* Graceful stop: drain once more and write the checkpoint, so that the
+ * next shmetricsd continues the counters. Returns 0 or a negative errno
+ * (already reported on stderr). */
+int server_checkpoint(struct server *s);
 
 /* Unmark the segment (if still ours), free everything. NULL-safe. */
 void server_close(struct server *s);
