@@ -201,6 +201,8 @@ static void def_series(struct drain *d, struct slot_state *ss, const struct shme
     }
     if (store_series(d->st, *fp, values, lens, &b->s) < 0)
         refuse(d, ss, INV_BAD_DEFINITION);
+    else if (b->s->fam->type == SHMET_TYPE_HISTOGRAM)
+        b->hist = b->s->v.h.buckets;
 }
 
 /* Read every definition the producer has published so far. */
@@ -315,6 +317,29 @@ bad_value:
     refuse(d, ss, INV_BAD_VALUE);
 }
 
+/* With many series the drain waits on memory, not on instructions: each
+ * sample touches its binding, its series and (histograms) its buckets,
+ * all at random. Ask for them a few records ahead: the binding of record
+ * i + 8, and the series (with its buckets) of record i + 4, whose binding
+ * was asked for four records ago. */
+static void prefetch_ahead(const struct slot_state *ss, const struct shmet_abi_record *recs,
+                           int i, int n)
+{
+    if (i + 8 < n) {
+        const void *b = idmap_get(&ss->series, recs[i + 8].series);
+        if (b != NULL)
+            __builtin_prefetch(b, 0, 1);
+    }
+    if (i + 4 < n) {
+        const struct binding *b = idmap_get(&ss->series, recs[i + 4].series);
+        if (b != NULL && b->s != NULL) {
+            __builtin_prefetch(b->s, 1, 1);
+            if (b->hist != NULL)
+                __builtin_prefetch(b->hist, 1, 1);
+        }
+    }
+}
+
 /* The ring's head is not within one ring of our tail: skip to head. What
  * was between is lost and counted once as corrupt. */
 static void ring_resync(struct drain *d, uint32_t idx, struct slot_state *ss)
@@ -353,7 +378,7 @@ uint64_t drain_slot(struct drain *d, uint32_t idx)
      * retire (libshm/slot.c): the slot's identity and reset are visible. */
     uint32_t state = atomic_load_explicit(&sl->state, memory_order_acquire);
     uint32_t gen = atomic_load_explicit(&sl->generation, memory_order_relaxed);
-    int n;
+    int n = 0;
 
     if (state != SHMET_SLOT_ACTIVE && state != SHMET_SLOT_DEAD) {
         if (ss->attached)
@@ -362,13 +387,19 @@ uint64_t drain_slot(struct drain *d, uint32_t idx)
     }
     if (!ss->attached || ss->gen != gen)
         slot_attach(d, idx, gen);
-    while ((n = shmet__ring_consume(&ss->rc, recs, BATCH)) != 0) {
+    /* At most one ring's worth per pass: a producer refilling its ring as
+     * fast as we read must not hold the loop (and every other slot). */
+    for (uint64_t taken = 0; taken < ss->rc.capacity &&
+                             (n = shmet__ring_consume(&ss->rc, recs, BATCH)) != 0;
+         taken += (uint64_t)n) {
         if (n < 0) {
             ring_resync(d, idx, ss);
             break;
         }
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n; i++) {
+            prefetch_ahead(ss, recs, i, n);
             apply(d, idx, ss, &recs[i]);
+        }
     }
     note_drops(d, idx, ss);
     if (state == SHMET_SLOT_DEAD && shmet__slot_free(d->seg, idx, gen) == 0) {

@@ -40,6 +40,7 @@ struct idmap {
 struct binding {
     struct store_series *s;
     struct gauge_contrib *g; /* this producer's contribution, gauges only */
+    uint64_t *hist;          /* s's bucket counts, histograms only: prefetched */
 };
 
 struct slot_state {

@@ -34,8 +34,7 @@ static void series_free(struct store_series *s)
     free(s->values);
     free(s->lens);
     if (s->fam->type == SHMET_TYPE_HISTOGRAM) {
-        free(s->v.h.buckets);
-        sketch_fini(&s->v.h.sketch);
+        sketch_fini(&s->v.h.sketch); /* the buckets live in s's block */
     } else if (s->fam->type == SHMET_TYPE_GAUGE) {
         for (uint32_t i = 0; i < s->v.g.ncontribs; i++)
             s->v.g.contribs[i]->series = NULL; /* the binding outlives us */
@@ -260,7 +259,10 @@ static bool all_overflow(const char *const *v, const uint32_t *lens, uint16_t n)
 static struct store_series *series_new(struct store_family *f, uint64_t h, const char *const *v,
                                        const uint32_t *lens)
 {
-    struct store_series *s = calloc(1, sizeof(*s));
+    /* A histogram's bucket counts follow the series in one block: the
+     * drain touches both for every observation. */
+    size_t extra = f->type == SHMET_TYPE_HISTOGRAM ? (f->nbounds + 1u) * sizeof(uint64_t) : 0;
+    struct store_series *s = calloc(1, sizeof(*s) + extra);
 
     if (s == NULL)
         return NULL;
@@ -278,8 +280,7 @@ static struct store_series *series_new(struct store_family *f, uint64_t h, const
     s->overflow = all_overflow(v, lens, f->nlabels);
     if (f->type == SHMET_TYPE_HISTOGRAM) {
         sketch_init(&s->v.h.sketch);
-        if ((s->v.h.buckets = calloc(f->nbounds + 1u, sizeof(uint64_t))) == NULL)
-            goto err;
+        s->v.h.buckets = (uint64_t *)(void *)(s + 1);
     }
     return s;
 err:

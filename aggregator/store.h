@@ -30,7 +30,8 @@ struct gauge_contrib {
 struct hist_data {
     uint64_t count;
     double sum;
-    uint64_t *buckets;     /* nbounds + 1, non-cumulative; last is +Inf */
+    uint64_t *buckets;     /* nbounds + 1, non-cumulative, last is +Inf;
+                            * in the series' own allocation */
     struct sketch sketch;  /* quantiles for /debug */
 };
 

@@ -51,7 +51,7 @@ static struct store_series *find(struct store *st, const char *fam, const char *
     struct store_family *f = store_family_find(st, fam, strlen(fam));
 
     for (uint32_t i = 0; f != NULL && i < f->nseries; i++)
-        if (f->nlabels == 0 || strcmp(f->series[i]->values[0], v0) == 0)
+        if (f->nlabels == 0 || (v0 != NULL && strcmp(f->series[i]->values[0], v0) == 0))
             return f->series[i];
     return NULL;
 }

@@ -1,12 +1,42 @@
 # SPDX-License-Identifier: MIT
-# Runs `shmetrics-bench client --smoke` and checks that it exits 0, that
-# every BENCH line is `BENCH <name> <number> <unit>`, and that the figures
-# the reports depend on are all there. Speed is never checked.
+# The benchmarks' smoke checks. KIND=client runs `shmetrics-bench client
+# --smoke` (BENCH: the binary; it starts the shmetricsd built beside it);
+# KIND=python runs `tools/bench-python.sh --smoke` (SCRIPT: its path) and is
+# skipped where prometheus_client is not installed. Each must exit 0, print
+# every BENCH line as `BENCH <name> <number> <unit>`, name a figure once,
+# and print every figure the reports depend on. Speed is never checked.
 cmake_minimum_required(VERSION 3.18) # policies for -P scripts (IN_LIST)
-execute_process(COMMAND ${BENCH} client --smoke
-                OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(KIND STREQUAL "python")
+  execute_process(COMMAND /usr/bin/python3 -c "import prometheus_client"
+                  RESULT_VARIABLE missing OUTPUT_QUIET ERROR_QUIET)
+  if(NOT missing EQUAL 0)
+    message(STATUS "SKIPPED: /usr/bin/python3 has no prometheus_client")
+    return()
+  endif()
+  set(cmd ${SCRIPT} --smoke --no-install)
+  set(wanted python_counter_inc_ns python_histogram_observe_ns python_scrape_64_ms
+             python_scrape_1024_ms)
+else()
+  set(cmd ${BENCH} client --smoke)
+  # shmetrics with shmetricsd draining (1 and 2 producers), the three
+  # baselines, the ratios, per-call percentiles and every kind of drop.
+  set(wanted client_inc_ns_median client_add_ns_median client_observe_ns_median
+             client_inc_2p_ns_median client_observe_2p_ns_median
+             baseline_atomic_2p_ns_median baseline_hist_2p_ns_median
+             baseline_lock_inc_1p_ns_median baseline_lock_inc_2p_ns_median
+             baseline_lock_observe_2p_ns_median baseline_statsd_inc_1p_ns_median
+             baseline_statsd_observe_2p_ns_median
+             ratio_atomic_2p_over_inc ratio_hist_2p_over_observe ratio_lock_inc_2p_over_inc
+             ratio_lock_observe_2p_over_observe ratio_statsd_inc_1p_over_inc
+             ratio_statsd_observe_2p_over_observe
+             client_inc_p50_ns client_inc_p99_ns client_inc_p999_ns client_inc_2p_p999_ns
+             client_observe_p999_ns client_inc_dropped client_saturated_dropped
+             daemon_samples_total daemon_dropped_total daemon_invalid_total client_unaccounted
+             lock_owner_dead_recovered statsd_sent statsd_received statsd_dropped)
+endif()
+execute_process(COMMAND ${cmd} OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
-  message(FATAL_ERROR "shmetrics-bench exited with ${rc}\n${out}\n${err}")
+  message(FATAL_ERROR "${cmd} exited with ${rc}\n${out}\n${err}")
 endif()
 string(REPLACE "\n" ";" lines "${out}")
 set(names "")
@@ -15,13 +45,13 @@ foreach(line IN LISTS lines)
     if(NOT line MATCHES "^BENCH ([a-z0-9_]+) -?[0-9]+(\\.[0-9]+)? [a-z]+$")
       message(FATAL_ERROR "malformed line: '${line}'")
     endif()
+    if(CMAKE_MATCH_1 IN_LIST names)
+      message(FATAL_ERROR "figure printed twice: ${CMAKE_MATCH_1}")
+    endif()
     list(APPEND names ${CMAKE_MATCH_1})
   endif()
 endforeach()
-foreach(want client_inc_ns_median client_observe_ns_median baseline_atomic_2p_ns_median
-             baseline_hist_2p_ns_median ratio_atomic_2p_over_inc ratio_hist_2p_over_observe
-             client_inc_p50_ns client_inc_p99_ns client_inc_p999_ns client_inc_dropped
-             client_unaccounted)
+foreach(want IN LISTS wanted)
   if(NOT want IN_LIST names)
     message(FATAL_ERROR "missing figure: ${want}\n${out}")
   endif()

@@ -647,7 +647,17 @@ static void test_demo_sigterm(void)
     int fd = connect_port(d.port);
     CU_ASSERT_FATAL(fd >= 0);
     CU_ASSERT_FATAL(send_all(fd, slow, sizeof(slow) - 1) == 0);
-    sleep_ms(150); /* taken by a worker, now sleeping */
+    /* Wait until a worker has taken the request and is sleeping in it (its
+     * in-progress gauge says so), however slow the machine: only then is
+     * the stop "during an in-flight request". */
+    double busy = 0;
+    for (int i = 0; i < 1000 && busy != 1; i++) {
+        t_consumer_drain(d.tc);
+        busy = t_gauge_sum(d.tc, "http_requests_in_progress", "/slow");
+        if (busy != 1)
+            sleep_ms(10);
+    }
+    CU_ASSERT_FATAL(busy == 1);
     CU_ASSERT_FATAL(kill(d.pid, SIGTERM) == 0);
     size_t len = read_all(fd, buf, sizeof(buf)); /* the server closes after it */
     close(fd);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tools/bench/baseline.c - what a shared-memory metrics library without
- * per-producer rings does: every producer updates the one copy of the
- * metric in a MAP_SHARED mapping with read-modify-write atomics. A counter
+ * tools/bench/baseline.c - baseline (a), what a shared-memory metrics
+ * library without per-producer rings or locks does: every producer updates
+ * the one copy of the metric in a MAP_SHARED mapping with read-modify-write
+ * atomics. A counter
  * is one fetch-add; a histogram is a bucket search, two fetch-adds
  * (bucket, count) and a compare-and-swap loop for the double sum. With
  * two producers the cache lines bounce between cores on every call.
@@ -11,16 +12,15 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "baseline.h"
 #include "bench.h"
 
-#define NBOUNDS 11
-
-static const double bounds[NBOUNDS] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-                                       0.5,   1.0,  2.5,   5.0,  10.0};
+const double bench_bounds[BENCH_NBOUNDS] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                            0.5,   1.0,  2.5,   5.0,  10.0};
 
 struct baseline {
     _Alignas(64) _Atomic uint64_t counter;
-    _Alignas(64) _Atomic uint64_t buckets[NBOUNDS + 1];
+    _Alignas(64) _Atomic uint64_t buckets[BENCH_NBOUNDS + 1];
     _Atomic uint64_t count;
     _Atomic uint64_t sum_bits; /* a double, updated by CAS */
 };
@@ -48,13 +48,10 @@ void baseline_atomic_loop(struct baseline *b, uint64_t n)
 
 static void hist_observe(struct baseline *b, double v)
 {
-    unsigned k = 0;
     uint64_t old, upd;
     double sum;
 
-    while (k < NBOUNDS && v > bounds[k])
-        k++;
-    atomic_fetch_add_explicit(&b->buckets[k], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&b->buckets[bench_bucket(v)], 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&b->count, 1, memory_order_relaxed);
     old = atomic_load_explicit(&b->sum_bits, memory_order_relaxed);
     do {

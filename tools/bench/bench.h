@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tools/bench/bench.h - shmetrics-bench: the options (main.c), the client
- * benchmark (client.c, baseline.c) and the statistics and output helpers
- * (stats.c) that every figure goes through.
+ * benchmark (client.h) and the statistics and output helpers (stats.c) that
+ * every figure goes through.
  */
 #ifndef SHMETRICS_BENCH_H
 #define SHMETRICS_BENCH_H
@@ -13,25 +13,26 @@
 
 #define BENCH_BATCH 64 /* calls per timed batch in the latency passes */
 
-struct bench_opts {
-    unsigned runs;         /* repetitions; figures are medians over them */
-    uint64_t samples;      /* calls per thread per run */
-    unsigned threads;      /* shmetrics producer threads: 1 or 2 */
-    uint32_t ring_records; /* ring size of the benchmark segment */
-    bool smoke;            /* tiny sizes: checks that it runs */
+/* Who drains the rings in `client`. */
+enum bench_consumer {
+    BENCH_CONSUMER_DAEMON, /* a live shmetricsd, started for the run */
+    BENCH_CONSUMER_INPROC, /* an in-process thread that discards records */
 };
 
-/* client.c */
-int bench_client(const struct bench_opts *o);
+struct bench_opts {
+    unsigned runs;                /* repetitions; figures are medians over them */
+    uint64_t samples;             /* calls per thread per run (shmetrics, atomics) */
+    uint64_t lock_samples;        /* calls per thread per run, locked baseline */
+    uint64_t statsd_samples;      /* datagrams per thread per run, StatsD baseline */
+    unsigned threads;             /* producer threads: 1, or 1 and then 2 */
+    uint32_t ring_records;        /* ring size of the benchmark segment */
+    enum bench_consumer consumer; /* who drains */
+    bool pin;                     /* producer i on CPU i, shmetricsd on the last */
+    bool smoke;                   /* tiny sizes: checks that it runs */
+};
 
-/* baseline.c: the shared-memory atomics the client is compared with.
- * Lives in a MAP_SHARED mapping, as a multi-process design would. */
-struct baseline;
-struct baseline *baseline_new(void);
-void baseline_free(struct baseline *b);
-void baseline_atomic_loop(struct baseline *b, uint64_t n);
-void baseline_hist_loop(struct baseline *b, uint64_t n);
-uint64_t baseline_count(const struct baseline *b); /* adds, for a sanity check */
+/* client.c: shmetrics against the baselines (baseline.h). */
+int bench_client(const struct bench_opts *o);
 
 /* The value observed by call i in every histogram loop: spread over the
  * Prometheus default buckets. */

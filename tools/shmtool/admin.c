@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "shmtool.h"
 
@@ -57,5 +58,16 @@ int cmd_rm(const struct tool_args *a)
     printf("removed ");
     fput_escaped(stdout, a->path, strlen(a->path));
     putchar('\n');
+    /* The checkpoint a gracefully stopped shmetricsd keeps beside the
+     * segment belongs to it: without the segment it would restore
+     * counters into a fresh one. */
+    char state[512];
+    snprintf(state, sizeof(state), "%s/shmetrics-state.%s", shmet__shm_dir(),
+             shmet__ns_resolve(a->ns));
+    if (unlink(state) == 0) {
+        printf("removed ");
+        fput_escaped(stdout, state, strlen(state));
+        putchar('\n');
+    }
     return TOOL_OK;
 }
