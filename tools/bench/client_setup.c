@@ -17,6 +17,8 @@
 #include "baseline.h"
 #include "client.h"
 
+#define SETUP_REPORTED (-ECANCELED) /* a failure already explained on stderr */
+
 static int results_alloc(struct results *r, unsigned runs, size_t lat_per_run)
 {
     for (size_t i = 0; i < NFIG; i++)
@@ -66,6 +68,18 @@ int bench_pin(pthread_t th, int cpu)
     return -pthread_setaffinity_np(th, sizeof(set), &set);
 }
 
+/* The segment, and the checkpoint shmetricsd writes beside it when it
+ * stops (<segment dir>/shmetrics-state.<ns>, as shmtool rm knows it). */
+static void remove_namespace(const char *ns)
+{
+    char path[512];
+
+    (void)shmet__seg_unlink(ns);
+    if ((size_t)snprintf(path, sizeof(path), "%s/shmetrics-state.%s", shmet__shm_dir(), ns) <
+        sizeof(path))
+        (void)unlink(path);
+}
+
 /* shmetricsd creates the segment with the benchmark's geometry. */
 static int start_daemon(struct bench *b)
 {
@@ -89,9 +103,11 @@ static int setup_metrics(struct bench *b)
     int rc;
 
     snprintf(b->ns, sizeof(b->ns), "bench_%d", (int)getpid());
-    (void)shmet__seg_unlink(b->ns); /* a leftover of a dead namesake */
-    if (daemon && (rc = start_daemon(b)) < 0)
-        return rc;
+    remove_namespace(b->ns); /* a leftover of a dead namesake */
+    if (daemon && start_daemon(b) < 0) {
+        fprintf(stderr, "shmetrics-bench: to measure without shmetricsd: --consumer inproc\n");
+        return SETUP_REPORTED;
+    }
     if ((rc = shmet_open(&opt, &b->cl)) < 0)
         return rc;
     if ((rc = shmet_counter(b->cl, "bench_requests_total", "", NULL, &fc)) < 0 ||
@@ -153,7 +169,8 @@ struct bench *bench_new(const struct bench_opts *o)
     if (rc == 0)
         rc = bench_threads_start(b);
     if (rc < 0) {
-        fprintf(stderr, "shmetrics-bench: setup failed: %s\n", shmet_strerror(rc));
+        if (rc != SETUP_REPORTED)
+            fprintf(stderr, "shmetrics-bench: setup failed: %s\n", shmet_strerror(rc));
         bench_free(b);
         return NULL;
     }
@@ -194,7 +211,7 @@ void bench_free(struct bench *b)
     if (b->seg.base != NULL)
         shmet__seg_close(&b->seg);
     if (b->ns[0] != '\0')
-        (void)shmet__seg_unlink(b->ns);
+        remove_namespace(b->ns);
     baseline_free(b->atomic);
     lock_table_free(b->lock);
     statsd_free(b->statsd);
