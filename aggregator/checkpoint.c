@@ -30,13 +30,7 @@ static const char *const type_names[] = {NULL, "counter", "gauge", "histogram"};
 
 int checkpoint_path(const char *ns, char *buf, size_t len)
 {
-    int n;
-
-    ns = shmet__ns_resolve(ns);
-    if (shmet__ns_check(ns) < 0)
-        return -EINVAL;
-    n = snprintf(buf, len, "%s/shmetrics-state.%s", shmet__shm_dir(), ns);
-    return (n < 0 || (size_t)n >= len) ? -ENAMETOOLONG : 0;
+    return shmet__state_path(ns, buf, len);
 }
 
 /* ---- save ------------------------------------------------------------- */

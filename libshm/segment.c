@@ -73,6 +73,29 @@ int shmet__seg_path(const char *ns, char *buf, size_t len)
     return (n < 0 || (size_t)n >= len) ? -ENAMETOOLONG : 0;
 }
 
+/* The checkpoint a gracefully stopped shmetricsd keeps beside the segment
+ * (aggregator/checkpoint.c); it belongs with the segment. */
+int shmet__state_path(const char *ns, char *buf, size_t len)
+{
+    int n;
+
+    ns = shmet__ns_resolve(ns);
+    if (shmet__ns_check(ns) < 0)
+        return -EINVAL;
+    n = snprintf(buf, len, "%s/shmetrics-state.%s", shmet__shm_dir(), ns);
+    return (n < 0 || (size_t)n >= len) ? -ENAMETOOLONG : 0;
+}
+
+int shmet__state_unlink(const char *ns)
+{
+    char path[256];
+    int rc = shmet__state_path(ns, path, sizeof(path));
+
+    if (rc < 0)
+        return rc;
+    return unlink(path) < 0 ? -errno : 0;
+}
+
 int shmet__geometry_check(const struct shmet__geometry *g)
 {
     uint64_t dummy;

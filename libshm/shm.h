@@ -68,6 +68,8 @@ int shmet__ns_check(const char *ns);
 const char *shmet__ns_resolve(const char *ns);
 const char *shmet__shm_dir(void);
 int shmet__seg_path(const char *ns, char *buf, size_t len);
+int shmet__state_path(const char *ns, char *buf, size_t len);
+int shmet__state_unlink(const char *ns);
 int shmet__geometry_check(const struct shmet__geometry *g);
 uint64_t shmet__geometry_size(const struct shmet__geometry *g, uint64_t *data_offset);
 int shmet__seg_open(const char *ns, const struct shmet__geometry *g, unsigned flags, mode_t mode,

@@ -19,12 +19,9 @@ const char *t_ns(char *buf, size_t len, const char *tag)
 
 void t_ns_cleanup(const char *ns)
 {
-    char path[512];
-
     (void)shmet__seg_unlink(ns);
     /* and the checkpoint a gracefully stopped shmetricsd leaves beside it */
-    snprintf(path, sizeof(path), "%s/shmetrics-state.%s", shmet__shm_dir(), ns);
-    (void)unlink(path);
+    (void)shmet__state_unlink(ns);
 }
 
 int t_run(const char *name, const struct t_case *tests, size_t n)

@@ -19,10 +19,12 @@
 #include <unistd.h>
 
 #include "agg.h"
+#include "bench.h"
 
 /* ---- options -------------------------------------------------------------- */
 
-static int parse_count(const char *s, uint64_t *out)
+/* A whole number with an optional k, M or G suffix (shared with main.c). */
+int bench_parse_count(const char *s, uint64_t *out)
 {
     char *end;
     unsigned long long v;
@@ -65,7 +67,7 @@ int agg_parse(int argc, char **argv, const struct agg_opt *opts, const char *hel
             *o->str = argv[++i];
             continue;
         }
-        if (o->name == NULL || i + 1 >= argc || parse_count(argv[i + 1], &v) < 0 || v < o->min ||
+        if (o->name == NULL || i + 1 >= argc || bench_parse_count(argv[i + 1], &v) < 0 || v < o->min ||
             v > o->max) {
             fprintf(stderr, "shmetrics-bench: bad option '%s'\n\n%s", argv[i], help);
             return -EINVAL;

@@ -52,4 +52,7 @@ void stats_sort(double *v, size_t n);
 void bench_emit(const char *name, double value, const char *unit);
 void bench_emit_stats(const char *name, struct series_stats s, const char *unit);
 
+/* A whole number with an optional k, M or G suffix; 0 or -EINVAL. */
+int bench_parse_count(const char *s, uint64_t *out);
+
 #endif /* SHMETRICS_BENCH_H */

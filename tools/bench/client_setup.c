@@ -72,12 +72,8 @@ int bench_pin(pthread_t th, int cpu)
  * stops (<segment dir>/shmetrics-state.<ns>, as shmtool rm knows it). */
 static void remove_namespace(const char *ns)
 {
-    char path[512];
-
     (void)shmet__seg_unlink(ns);
-    if ((size_t)snprintf(path, sizeof(path), "%s/shmetrics-state.%s", shmet__shm_dir(), ns) <
-        sizeof(path))
-        (void)unlink(path);
+    (void)shmet__state_unlink(ns);
 }
 
 /* shmetricsd creates the segment with the benchmark's geometry. */

@@ -57,35 +57,12 @@ static void usage(FILE *f)
             BENCH_BATCH);
 }
 
-/* A positive integer with an optional k, M or G suffix. */
-static int parse_count(const char *s, uint64_t *out)
-{
-    char *end;
-    unsigned long long v;
-
-    if (s == NULL || *s < '0' || *s > '9')
-        return -EINVAL;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno != 0 || v == 0)
-        return -EINVAL;
-    if (*end == 'k' || *end == 'K')
-        v *= 1000ull, end++;
-    else if (*end == 'M')
-        v *= 1000000ull, end++;
-    else if (*end == 'G')
-        v *= 1000000000ull, end++;
-    if (*end != '\0')
-        return -EINVAL;
-    *out = v;
-    return 0;
-}
 
 static int parse_option(struct bench_opts *o, const char *opt, const char *val, bool *explicit_size)
 {
     uint64_t v;
 
-    if (parse_count(val, &v) < 0)
+    if (bench_parse_count(val, &v) < 0 || v == 0)
         return -EINVAL;
     if (strcmp(opt, "--runs") == 0 && v <= 1000) {
         o->runs = (unsigned)v;

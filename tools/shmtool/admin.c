@@ -62,9 +62,7 @@ int cmd_rm(const struct tool_args *a)
      * segment belongs to it: without the segment it would restore
      * counters into a fresh one. */
     char state[512];
-    snprintf(state, sizeof(state), "%s/shmetrics-state.%s", shmet__shm_dir(),
-             shmet__ns_resolve(a->ns));
-    if (unlink(state) == 0) {
+    if (shmet__state_path(a->ns, state, sizeof(state)) == 0 && unlink(state) == 0) {
         printf("removed ");
         fput_escaped(stdout, state, strlen(state));
         putchar('\n');
