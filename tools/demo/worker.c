@@ -158,8 +158,10 @@ static void conn_answer(struct worker *w, struct conn *c, int method,
     memmove(c->in, c->in + req_bytes, c->in_len - req_bytes);
     c->in_len -= req_bytes;
     if (res->delay_ms > 0) {
+        /* Rounded up to the next whole millisecond, so the answer never
+         * goes before delay_ms have passed since the request was read. */
         c->state = CS_DELAY;
-        c->wake_ms = demo_now_ms() + res->delay_ms;
+        c->wake_ms = (c->rq.start_ns + (int64_t)res->delay_ms * 1000000 + 999999) / 1000000;
     } else {
         conn_finish(w, c);
     }
