@@ -27,8 +27,12 @@ void buf_u64(struct buf *b, uint64_t v);
 void buf_double(struct buf *b, double v);
 
 /* Shortest text for v that reads back as v: "NaN", "+Inf", "-Inf", an
- * integer, or %.15g..%.17g. Writes at most 32 bytes; returns the length. */
+ * integer, or the digits %.15g..%.17g would give, laid out as they would.
+ * Writes at most 32 bytes; returns the length. */
 size_t fmt_double(char *out, double v);
+/* The same by snprintf and strtod: the first of %.15g, %.16g, %.17g that
+ * reads back as v. fmt_double's reference; slower by an order. */
+size_t fmt_double_printf(char *out, double v);
 /* Decimal text of v in out (at least 21 bytes); returns the length. */
 size_t fmt_u64(char *out, uint64_t v);
 

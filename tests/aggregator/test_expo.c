@@ -240,6 +240,75 @@ static void test_fmt_double_roundtrip_random(void)
     }
 }
 
+static uint64_t xorshift(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+/* A value of one of the shapes metrics hold: raw bit patterns, decimals
+ * with few digits (0.25, 12.345), sums of such (0.1 + 0.2), powers of two
+ * and their neighbours, values across the fast path's edges (1e-5, 2^53). */
+static double metric_like(uint64_t *x)
+{
+    uint64_t r = xorshift(x);
+    double v;
+
+    switch (r % 6) {
+    case 0:
+        memcpy(&v, &r, sizeof(v));
+        return v;
+    case 1:
+        return (double)(int64_t)(xorshift(x) % 2000001 - 1000000) / pow(10, (double)(r >> 8 & 15));
+    case 2: {
+        double sum = 0;
+        for (uint64_t k = r >> 8 & 63; k-- > 0;)
+            sum += (double)(xorshift(x) % 100000) / 1000.0;
+        return sum;
+    }
+    case 3:
+        v = ldexp(1.0, (int)(r >> 8 & 127) - 64);
+        return (r >> 20 & 1) ? nextafter(v, 0) : (r >> 21 & 1) ? nextafter(v, INFINITY) : v;
+    case 4:
+        v = (r >> 8 & 1) ? 1e-5 : 9007199254740992.0;
+        for (uint64_t k = r >> 9 & 7; k-- > 0;)
+            v = (r >> 12 & 1) ? nextafter(v, 0) : nextafter(v, INFINITY);
+        return v;
+    default:
+        return ldexp((double)(xorshift(x) >> 11), (int)(r >> 8 & 127) - 100);
+    }
+}
+
+/* The integer-arithmetic formatter against the snprintf one, value by
+ * value: the same text, or (only where %.16g rounds to the far side of a
+ * power of two's lopsided interval and the reference falls back to 17
+ * digits) a shorter text that still reads back exactly. */
+static void test_fmt_double_matches_printf(void)
+{
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+    char fast[32], ref[32];
+    unsigned shorter = 0;
+
+    for (int i = 0; i < 500000; i++) {
+        double v = metric_like(&x);
+        if (!isfinite(v))
+            continue;
+        v = (i & 1) ? -v : v;
+        size_t n = fmt_double(fast, v), rn = fmt_double_printf(ref, v);
+        CU_ASSERT_EQUAL_FATAL(n, strlen(fast));
+        CU_ASSERT_FATAL(strtod(fast, NULL) == v);
+        if (strcmp(fast, ref) == 0 || v == trunc(v))
+            continue; /* integers below 2^53 are written in full on purpose */
+        if (!(n < rn)) /* not shorter: a real difference */
+            fprintf(stderr, "%a: %s, printf %s\n", v, fast, ref);
+        CU_ASSERT_FATAL(n < rn);
+        shorter++;
+    }
+    fprintf(stderr, "(%u values shorter than printf's) ", shorter);
+}
+
 int main(void)
 {
     static const struct t_case tests[] = {
@@ -249,6 +318,7 @@ int main(void)
         {"test_expo_render_negative_histogram", test_expo_render_negative_histogram},
         {"test_fmt_double_cases", test_fmt_double_cases},
         {"test_fmt_double_roundtrip_random", test_fmt_double_roundtrip_random},
+        {"test_fmt_double_matches_printf", test_fmt_double_matches_printf},
     };
     return T_RUN("expo", tests);
 }
