@@ -151,7 +151,7 @@ enum conn_next conn_sent(struct conn *c, struct server *s, int res, uint64_t now
     c->deadline_ns = now_ns + (uint64_t)CONN_SEND_TIMEOUT_MS * MS;
     if (c->out_off < out_total(c))
         return CONN_SEND;
-    reply_reset(&c->reply);
+    server_recycle(s, &c->reply);
     if (c->last)
         return linger(c, now_ns);
     c->state = CONN_READ;

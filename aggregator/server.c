@@ -21,7 +21,18 @@
 #include "checkpoint.h"
 #include "server.h"
 
-#define SCRATCH_KEEP (4u << 20) /* buffer capacity kept between responses */
+/*
+ * Buffers. A reply keeps up to SCRATCH_KEEP of body capacity between its
+ * requests. A /metrics exposition is often far larger (about 1 KiB per
+ * histogram series), and growing a fresh buffer to that size for every
+ * scrape costs a page fault per 4 KiB, more than the rendering itself.
+ * So the server keeps one spare buffer of that size: a plain scrape
+ * renders into it (swapped into the reply's body) and gets it back once
+ * the reply is sent; a gzip scrape renders into it and compresses into
+ * the body. It is the largest recent exposition, given back when a render
+ * uses under a quarter of it.
+ */
+#define SCRATCH_KEEP (4u << 20)
 
 static uint64_t mono_ns(void)
 {
@@ -140,7 +151,7 @@ int server_open(struct server *s, const struct server_config *cfg)
     s->start_ns = mono_ns();
     s->expo.consts = cfg->consts;
     s->expo.nconsts = cfg->nconsts;
-    buf_init(&s->scratch);
+    buf_init(&s->spare);
     if ((rc = open_segment(s, cfg)) < 0)
         return rc;
     if ((rc = lock_segment(s)) < 0)
@@ -171,7 +182,7 @@ void server_close(struct server *s)
         s->d = NULL;
     }
     store_fini(&s->st);
-    buf_free(&s->scratch);
+    buf_free(&s->spare);
     if (s->seg.base != NULL && s->lock_fd >= 0) {
         int32_t mine = s->pid;
         /* RELAXED: as in server_open(); clear only our own mark. */
@@ -218,6 +229,24 @@ void reply_reset(struct reply *r)
     r->body = body;
 }
 
+/* Too big for what the last render needed: give the pages back. */
+static bool oversized(const struct buf *b)
+{
+    return b->cap > SCRATCH_KEEP && b->len < b->cap / 4;
+}
+
+void server_recycle(struct server *s, struct reply *r)
+{
+    struct buf *b = &r->body;
+
+    if (b->cap > SCRATCH_KEEP && b->cap > s->spare.cap && !oversized(b) && !b->failed) {
+        buf_free(&s->spare);
+        s->spare = *b;
+        buf_init(b);
+    }
+    reply_reset(r);
+}
+
 void reply_free(struct reply *r)
 {
     buf_free(&r->body);
@@ -243,24 +272,35 @@ void server_error(struct reply *r, int status)
 
 /* ---- routes -------------------------------------------------------------- */
 
+static void swap_bufs(struct buf *a, struct buf *b)
+{
+    struct buf t = *a;
+
+    *a = *b;
+    *b = t;
+}
+
 static int route_metrics(struct server *s, const struct http_request *req, struct reply *r)
 {
     enum expo_format fmt = negotiate_format(req->accept, req->naccept);
     bool gz = negotiate_gzip(req->accept_encoding, req->naccept_encoding);
-    struct buf *text = gz ? &s->scratch : &r->body;
+    struct buf *text = gz ? &s->spare : &r->body;
     uint64_t t0;
     int rc;
 
     (void)server_drain(s); /* what was recorded before the request is in it */
     self_update(&s->self, &s->st, s->d);
     t0 = mono_ns();
+    if (!gz && s->spare.cap > r->body.cap)
+        swap_bufs(&s->spare, &r->body); /* the smaller one waits as spare */
     text->len = 0;
+    text->failed = false;
     rc = expo_render(&s->st, fmt, &s->expo, text);
     if (rc == 0 && gz)
         rc = gzip_encode(text->data, text->len, GZIP_LEVEL, &r->body);
     self_observe_scrape(&s->self, (double)(mono_ns() - t0) / 1e9);
-    if (s->scratch.cap > SCRATCH_KEEP)
-        buf_free(&s->scratch);
+    if (oversized(&s->spare) || s->spare.failed)
+        buf_free(&s->spare);
     if (rc < 0)
         return rc;
     r->status = 200;

@@ -36,7 +36,7 @@ struct server {
     struct drain *d; /* large (a definition buffer): on the heap */
     struct selfmetrics self;
     struct expo_opts expo;
-    struct buf scratch; /* the exposition before gzip */
+    struct buf spare; /* the largest exposition buffer not in use (below) */
     uint64_t start_ns;  /* CLOCK_MONOTONIC at start */
     int32_t pid;
     char state_path[512]; /* the checkpoint file (checkpoint.h) */
@@ -87,6 +87,9 @@ void server_error(struct reply *r, int status);
 
 void reply_init(struct reply *r);
 void reply_reset(struct reply *r); /* keeps body capacity up to a bound */
+/* The reply has been sent: reset it, and keep a large body as the server's
+ * spare for the next /metrics (instead of giving its pages back). */
+void server_recycle(struct server *s, struct reply *r);
 void reply_free(struct reply *r);
 
 #endif /* SHMETRICS_AGGREGATOR_SERVER_H */
