@@ -23,18 +23,29 @@ void sketch_init(struct sketch *s)
 
 void sketch_fini(struct sketch *s)
 {
-    free(s->pos.counts);
-    free(s->neg.counts);
+    free(s->pos.u.c32);
+    free(s->neg.u.c64);
     sketch_init(s);
 }
 
-/* Bucket of a positive normal magnitude: exponent * 64 + top mantissa bits. */
-static uint32_t bucket_of(double m)
+static uint64_t side_get(const struct sketch_side *d, uint32_t k)
 {
-    uint64_t bits;
+    return d->wide ? d->u.c64[k] : d->u.c32[k];
+}
 
-    memcpy(&bits, &m, sizeof(bits));
-    return (uint32_t)(bits >> (52 - SKETCH_SUB_BITS)) & 0x1ffffu;
+/* From 32-bit to 64-bit counts. */
+static int side_widen(struct sketch_side *d)
+{
+    uint64_t *c = calloc(d->n ? d->n : 1, sizeof(*c));
+
+    if (c == NULL)
+        return -ENOMEM;
+    for (uint32_t k = 0; k < d->n; k++)
+        c[k] = d->u.c32[k];
+    free(d->u.c32);
+    d->u.c64 = c;
+    d->wide = 1;
+    return 0;
 }
 
 /* The midpoint of bucket i. */
@@ -50,7 +61,7 @@ static double bucket_mid(uint32_t i)
 static int side_cover(struct sketch_side *d, uint32_t i)
 {
     uint32_t lo, hi, n;
-    uint64_t *c;
+    void *c;
 
     if (d->n > 0 && i >= d->lo && i < d->lo + d->n)
         return 0;
@@ -66,15 +77,22 @@ static int side_cover(struct sketch_side *d, uint32_t i)
     if (hi - lo > SKETCH_MAX_BUCKETS)
         lo = hi - SKETCH_MAX_BUCKETS;
     n = hi - lo;
-    c = calloc(n, sizeof(*c));
+    c = calloc(n, d->wide ? sizeof(uint64_t) : sizeof(uint32_t));
     if (c == NULL)
         return -ENOMEM;
     for (uint32_t k = 0; k < d->n; k++) {
-        uint32_t b = d->lo + k;
-        c[(b < lo ? lo : b) - lo] += d->counts[k];
+        uint32_t b = d->lo + k, at = (b < lo ? lo : b) - lo;
+        if (d->wide) {
+            ((uint64_t *)c)[at] += d->u.c64[k];
+        } else if (((uint32_t *)c)[at] > UINT32_MAX - d->u.c32[k]) {
+            free(c); /* folding low buckets would pass 2^32: widen first */
+            return side_widen(d) < 0 ? -ENOMEM : side_cover(d, i);
+        } else {
+            ((uint32_t *)c)[at] += d->u.c32[k];
+        }
     }
-    free(d->counts);
-    d->counts = c;
+    free(d->u.c32);
+    d->u.c32 = c;
     d->lo = lo;
     d->n = n;
     return 0;
@@ -83,10 +101,18 @@ static int side_cover(struct sketch_side *d, uint32_t i)
 static int side_add(struct sketch_side *d, uint32_t i, uint64_t k)
 {
     int rc = side_cover(d, i);
+    uint32_t at;
 
     if (rc < 0)
         return rc;
-    d->counts[(i < d->lo ? d->lo : i) - d->lo] += k;
+    at = (i < d->lo ? d->lo : i) - d->lo;
+    if (!d->wide && (k > UINT32_MAX || d->u.c32[at] > UINT32_MAX - (uint32_t)k) &&
+        side_widen(d) < 0)
+        return -ENOMEM;
+    if (d->wide)
+        d->u.c64[at] += k;
+    else
+        d->u.c32[at] += (uint32_t)k;
     return 0;
 }
 
@@ -102,7 +128,7 @@ int sketch_add(struct sketch *s, double v)
     else if (isinf(m))
         rc = side_add(v > 0 ? &s->pos : &s->neg, 0x7fe * SUB + SUB - 1, 1);
     else
-        rc = side_add(v > 0 ? &s->pos : &s->neg, bucket_of(m), 1);
+        rc = side_add(v > 0 ? &s->pos : &s->neg, sketch_bucket_of(m), 1);
     if (rc < 0)
         return rc;
     s->count++;
@@ -120,7 +146,8 @@ int sketch_merge(struct sketch *dst, const struct sketch *src)
 
     for (int k = 0; k < 2; k++)
         for (uint32_t i = 0; i < sides[k]->n; i++)
-            if (sides[k]->counts[i] && side_add(dsides[k], sides[k]->lo + i, sides[k]->counts[i]))
+            if (side_get(sides[k], i) != 0 &&
+                side_add(dsides[k], sides[k]->lo + i, side_get(sides[k], i)) < 0)
                 return -ENOMEM;
     dst->zeros += src->zeros;
     dst->count += src->count;
@@ -150,7 +177,7 @@ double sketch_quantile(const struct sketch *s, double q)
         return s->max;
     /* negatives: largest magnitude first */
     for (uint32_t k = s->neg.n; k-- > 0;) {
-        seen += s->neg.counts[k];
+        seen += side_get(&s->neg, k);
         if (seen > rank)
             return clamp(s, -bucket_mid(s->neg.lo + k));
     }
@@ -158,7 +185,7 @@ double sketch_quantile(const struct sketch *s, double q)
     if (seen > rank)
         return clamp(s, 0.0);
     for (uint32_t k = 0; k < s->pos.n; k++) {
-        seen += s->pos.counts[k];
+        seen += side_get(&s->pos, k);
         if (seen > rank)
             return clamp(s, bucket_mid(s->pos.lo + k));
     }
@@ -167,5 +194,5 @@ double sketch_quantile(const struct sketch *s, double q)
 
 uint64_t sketch_bytes(const struct sketch *s)
 {
-    return ((uint64_t)s->pos.n + s->neg.n) * sizeof(uint64_t);
+    return (uint64_t)s->pos.n * (s->pos.wide ? 8 : 4) + (uint64_t)s->neg.n * (s->neg.wide ? 8 : 4);
 }

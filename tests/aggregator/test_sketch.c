@@ -168,6 +168,70 @@ static void test_sketch_add_memory_bounded(void)
     sketch_fini(&s);
 }
 
+/* Counts start 32-bit; one that would pass 2^32 - 1 widens its side to
+ * 64-bit and loses nothing. Merging two sketches into each other in turn
+ * grows the counts as Fibonacci numbers, past 2^32 in 48 rounds. */
+static void test_sketch_counts_widen_past_32_bits(void)
+{
+    struct sketch a, b;
+    uint64_t fa = 1, fb = 0; /* the counts each should hold */
+
+    sketch_init(&a);
+    sketch_init(&b);
+    sketch_add(&a, 0.25);
+    sketch_add(&a, -3.0);
+    sketch_add(&a, 1e6);
+    CU_ASSERT_EQUAL(sketch_bytes(&a), (a.pos.n + a.neg.n) * sizeof(uint32_t));
+    for (int r = 0; r < 50; r++) {
+        CU_ASSERT_EQUAL_FATAL(sketch_merge(&b, &a), 0);
+        fb += fa;
+        CU_ASSERT_EQUAL_FATAL(sketch_merge(&a, &b), 0);
+        fa += fb;
+    }
+    CU_ASSERT(fa > 3 * (uint64_t)UINT32_MAX);
+    CU_ASSERT_EQUAL(a.count, 3 * fa);
+    CU_ASSERT_EQUAL(b.count, 3 * fb);
+    CU_ASSERT(a.pos.wide && a.neg.wide && b.pos.wide);
+    CU_ASSERT_EQUAL(sketch_bytes(&a), (a.pos.n + a.neg.n) * sizeof(uint64_t));
+    /* a third of the mass each: -3, 0.25, 1e6 (within the 1% bound) */
+    CU_ASSERT_DOUBLE_EQUAL(sketch_quantile(&a, 0.2), -3.0, 0.03);
+    CU_ASSERT_DOUBLE_EQUAL(sketch_quantile(&a, 0.5), 0.25, 0.0025);
+    CU_ASSERT_DOUBLE_EQUAL(sketch_quantile(&a, 0.8), 1e6, 1e4);
+    /* one more value after widening lands exactly */
+    CU_ASSERT_EQUAL(sketch_add(&a, 0.25), 0);
+    CU_ASSERT_EQUAL(a.count, 3 * fa + 1);
+    sketch_fini(&a);
+    sketch_fini(&b);
+}
+
+/* The same when the lowest buckets are folded together (a value 128
+ * octaves above them): two of 2^31 each fold into 2^32. */
+static void test_sketch_fold_widens(void)
+{
+    struct sketch a, c;
+
+    sketch_init(&a);
+    sketch_add(&a, 1e-300);
+    sketch_add(&a, 2e-300);
+    for (int r = 0; r < 31; r++) { /* doubling: a += a */
+        sketch_init(&c);
+        CU_ASSERT_EQUAL_FATAL(sketch_merge(&c, &a), 0);
+        CU_ASSERT_EQUAL_FATAL(sketch_merge(&a, &c), 0);
+        sketch_fini(&c);
+    }
+    CU_ASSERT_EQUAL(a.count, UINT64_C(1) << 32);
+    CU_ASSERT(!a.pos.wide);
+    CU_ASSERT_EQUAL(sketch_add(&a, 1e10), 0);
+    CU_ASSERT(a.pos.wide);
+    CU_ASSERT(a.pos.n <= SKETCH_MAX_BUCKETS);
+    CU_ASSERT_EQUAL(a.count, (UINT64_C(1) << 32) + 1);
+    CU_ASSERT_EQUAL(sketch_quantile(&a, 0), 1e-300);
+    CU_ASSERT_EQUAL(sketch_quantile(&a, 1), 1e10);
+    /* all the folded mass sits in the lowest bucket kept, below 1e10 */
+    CU_ASSERT(sketch_quantile(&a, 0.5) < 1e10 / 1e30);
+    sketch_fini(&a);
+}
+
 int main(void)
 {
     static const struct t_case tests[] = {
@@ -179,6 +243,8 @@ int main(void)
         {"test_sketch_quantile_empty_and_edges", test_sketch_quantile_empty_and_edges},
         {"test_sketch_merge_equals_union", test_sketch_merge_equals_union},
         {"test_sketch_add_memory_bounded", test_sketch_add_memory_bounded},
+        {"test_sketch_counts_widen_past_32_bits", test_sketch_counts_widen_past_32_bits},
+        {"test_sketch_fold_widens", test_sketch_fold_widens},
     };
     return T_RUN("sketch", tests);
 }
