@@ -5,9 +5,13 @@
  *     {"name", "help", "type": "counter"|"gauge"|"histogram", "mode",
  *      "labels": [...], "bounds": [...],
  *      "series": [{"values": [...], "value": x} |
- *                 {"values": [...], "buckets": [n...], "sum": x}]}]}
+ *                 {"values": [...], "buckets": [n...], "sum": x}]}],
+ *    "producers": [{"slot", "generation", "pid", "start_time",
+ *                   "gauges": [[series id, value]...]}]}
  * Non-finite floats are written as the strings "NaN", "+Inf", "-Inf".
  * Histogram sketches are not kept: quantiles restart from new samples.
+ * "producers" (optional) holds the SUM/MAX/MIN gauge contributions of the
+ * producers alive at the stop (drain.h explains why and how they return).
  */
 #include <errno.h>
 #include <jansson.h>
@@ -88,16 +92,41 @@ static json_t *family_json(const struct store_family *f)
                      "bounds", bounds, "series", series);
 }
 
-int checkpoint_save(struct store *st, const char *path)
+/* Contributions arrive slot by slot: one "producers" entry per owner. */
+struct owners {
+    json_t *arr, *gauges;
+    uint32_t idx;
+};
+
+static void owner_gauge(void *ctx, const struct drain_owner *o, uint32_t id, double value)
+{
+    struct owners *w = ctx;
+
+    if (w->gauges == NULL || w->idx != o->idx) {
+        w->gauges = json_array();
+        w->idx = o->idx;
+        json_array_append_new(
+            w->arr, json_pack("{s:I, s:I, s:I, s:I, s:o}", "slot", (json_int_t)o->idx, "generation",
+                              (json_int_t)o->gen, "pid", (json_int_t)o->pid, "start_time",
+                              (json_int_t)o->start_time, "gauges", w->gauges));
+    }
+    json_array_append_new(w->gauges, json_pack("[I, o]", (json_int_t)id, jnum(value)));
+}
+
+int checkpoint_save(struct store *st, const struct drain *d, const char *path)
 {
     json_t *fams = json_array(), *doc;
+    struct owners w = {json_array(), NULL, 0};
     char tmp[512];
     int rc;
 
     for (uint32_t i = 0; i < st->nfamilies; i++)
         if (kept(st->families[i]))
             json_array_append_new(fams, family_json(st->families[i]));
-    doc = json_pack("{s:s, s:i, s:o}", "format", FORMAT, "version", VERSION, "families", fams);
+    if (d != NULL)
+        drain_each_gauge(d, owner_gauge, &w);
+    doc = json_pack("{s:s, s:i, s:o, s:o}", "format", FORMAT, "version", VERSION, "families", fams,
+                    "producers", w.arr);
     if (doc == NULL)
         return -ENOMEM;
     snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
@@ -116,6 +145,7 @@ int checkpoint_save(struct store *st, const char *path)
 
 struct load_ctx {
     struct store *st;
+    struct drain *d; /* NULL: check the producers only */
     char *err;
     size_t errlen;
     int restored;
@@ -282,46 +312,108 @@ static int load_family(struct load_ctx *c, json_t *jf)
     return 0;
 }
 
-static int load_into(struct store *st, json_t *doc, char *err, size_t errlen)
+/* An integer field of o in [0, max]. */
+static bool get_uint(json_t *o, const char *field, uint64_t max, uint64_t *out)
 {
-    struct load_ctx c = {st, err, errlen, 0};
-    json_t *fams = json_object_get(doc, "families"), *jf;
+    json_t *v = json_object_get(o, field);
+
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || (uint64_t)json_integer_value(v) > max)
+        return false;
+    *out = (uint64_t)json_integer_value(v);
+    return true;
+}
+
+/* One producer's gauges: checked always, rejoined when c->d is given and
+ * the producer still owns its slot (else silently dropped: it is gone). */
+static int load_producer(struct load_ctx *c, json_t *jp)
+{
+    json_t *gauges = json_object_get(jp, "gauges"), *g;
+    uint64_t idx, gen, pid, start;
+    struct drain_owner o;
+    bool adopted;
+    size_t i;
+    double v;
+
+    if (!get_uint(jp, "slot", UINT32_MAX, &idx) || !get_uint(jp, "generation", UINT32_MAX, &gen) ||
+        !get_uint(jp, "pid", INT32_MAX, &pid) || !get_uint(jp, "start_time", INT64_MAX, &start) ||
+        !json_is_array(gauges))
+        return fail(c, "bad producer entry", NULL);
+    o = (struct drain_owner){(uint32_t)idx, (uint32_t)gen, (int32_t)pid, start};
+    adopted = c->d != NULL && drain_adopt(c->d, &o) == 0;
+    json_array_foreach(gauges, i, g)
+    {
+        json_t *id = json_array_get(g, 0);
+        if (!json_is_array(g) || json_array_size(g) != 2 || !json_is_integer(id) ||
+            json_integer_value(id) < 0 || json_integer_value(id) > UINT32_MAX ||
+            !get_num(json_array_get(g, 1), &v))
+            return fail(c, "bad gauge of producer entry", NULL);
+        if (adopted && drain_restore_gauge(c->d, o.idx, (uint32_t)json_integer_value(id), v) == 0)
+            c->restored++;
+    }
+    return 0;
+}
+
+static int load_into(struct store *st, struct drain *d, json_t *doc, char *err, size_t errlen)
+{
+    struct load_ctx c = {st, d, err, errlen, 0};
+    json_t *fams = json_object_get(doc, "families"), *prods = json_object_get(doc, "producers");
     const char *format = json_string_value(json_object_get(doc, "format"));
+    json_t *j;
     size_t i;
     int rc = 0;
 
     if (format == NULL || strcmp(format, FORMAT) != 0 ||
-        json_integer_value(json_object_get(doc, "version")) != VERSION || !json_is_array(fams))
+        json_integer_value(json_object_get(doc, "version")) != VERSION || !json_is_array(fams) ||
+        (prods != NULL && !json_is_array(prods)))
         return fail(&c, "not a version 1 checkpoint", NULL);
-    json_array_foreach(fams, i, jf)
+    json_array_foreach(fams, i, j)
         if (rc == 0)
-            rc = load_family(&c, jf);
+            rc = load_family(&c, j);
+    json_array_foreach(prods, i, j)
+        if (rc == 0)
+            rc = load_producer(&c, j);
     return rc < 0 ? rc : c.restored;
 }
 
-int checkpoint_load(struct store *st, const char *path, char *err, size_t errlen)
+/* Parse path and check all of it against a scratch store. */
+static int load_checked(const char *path, uint32_t max_series, json_t **doc, char *err,
+                        size_t errlen)
 {
     struct store trial;
     json_error_t jerr;
-    json_t *doc;
+    int rc;
+
+    *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    if (*doc == NULL) {
+        snprintf(err, errlen, "line %d: %s", jerr.line, jerr.text);
+        return -EINVAL;
+    }
+    rc = store_init(&trial, max_series);
+    if (rc == 0) {
+        rc = load_into(&trial, NULL, *doc, err, errlen);
+        store_fini(&trial);
+    }
+    return rc;
+}
+
+int checkpoint_take(struct store *st, struct drain *d, const char *path, char *err, size_t errlen)
+{
+    json_t *doc = NULL;
     int rc;
 
     if (access(path, F_OK) < 0)
         return errno == ENOENT ? 0 : -errno;
-    doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-    if (doc == NULL) {
-        snprintf(err, errlen, "line %d: %s", jerr.line, jerr.text);
-        return -EINVAL;
-    }
-    /* All or nothing: load into a scratch store first, so a bad entry
-     * half-way through leaves the real store untouched. */
-    rc = store_init(&trial, st->max_series);
-    if (rc == 0) {
-        rc = load_into(&trial, doc, err, errlen);
-        store_fini(&trial);
+    /* All or nothing: check everything first, so a bad entry half-way
+     * through leaves the real store untouched. */
+    rc = load_checked(path, st->max_series, &doc, err, errlen);
+    /* Valid or not, the file describes tails we are about to move past:
+     * it must not outlive this process (see checkpoint.h). */
+    if (unlink(path) < 0 && errno != ENOENT && rc >= 0) {
+        rc = -errno;
+        snprintf(err, errlen, "cannot remove it: %s", strerror(-rc));
     }
     if (rc >= 0)
-        rc = load_into(st, doc, err, errlen);
+        rc = load_into(st, d, doc, err, errlen);
     json_decref(doc);
     return rc;
 }

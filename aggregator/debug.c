@@ -60,16 +60,20 @@ static json_t *producer_obj(const struct debug_ctx *c, uint32_t i)
     uint32_t state = atomic_load_explicit(&sl->state, memory_order_acquire);
     uint64_t head = atomic_load_explicit(&sl->head, memory_order_acquire);
     uint64_t defines = atomic_load_explicit(&sl->defines, memory_order_relaxed);
+    /* RELAXED: we are the only writer of tail (one aggregator holds the
+     * segment lock), and nothing is read through it here. */
+    uint64_t tail = atomic_load_explicit(&sl->tail, memory_order_relaxed);
 
     if (state == SHMET_SLOT_FREE)
         return NULL;
     return json_pack(
-        "{s:I, s:i, s:i, s:I, s:s, s:I, s:I, s:I, s:I, s:I}", "slot", (json_int_t)i, "pid",
+        "{s:I, s:i, s:i, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "slot", (json_int_t)i, "pid",
         (int)atomic_load_explicit(&sl->pid, memory_order_relaxed), "tid",
         (int)atomic_load_explicit(&sl->tid, memory_order_relaxed), "generation",
         (json_int_t)atomic_load_explicit(&sl->generation, memory_order_relaxed), "state",
         shmet__slot_state_name(state), "ring_used", (json_int_t)shmet__ring_used(c->seg, i),
-        "samples_total", (json_int_t)(head >= defines ? head - defines : 0), "dropped_total",
+        "ring_tail", (json_int_t)tail, "samples_total",
+        (json_int_t)(head >= defines ? head - defines : 0), "dropped_total",
         (json_int_t)atomic_load_explicit(&sl->dropped, memory_order_relaxed), "arena_used",
         (json_int_t)atomic_load_explicit(&sl->arena_used, memory_order_relaxed),
         "arena_dropped", (json_int_t)atomic_load_explicit(&sl->arena_dropped, memory_order_relaxed));

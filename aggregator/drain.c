@@ -453,6 +453,66 @@ uint32_t drain_check_liveness(struct drain *d)
     return dead;
 }
 
+/* ---- gauges across a graceful restart --------------------------------- */
+
+void drain_each_gauge(const struct drain *d, drain_gauge_fn fn, void *ctx)
+{
+    for (uint32_t i = 0; i < d->seg->slots; i++) {
+        const struct slot_state *ss = &d->slots[i];
+        /* ACQUIRE: as in drain_slot(). A producer that retired its slot has
+         * left; its contributions are about to be dropped, not kept. */
+        uint32_t state = atomic_load_explicit(&shmet__slot(d->seg, i)->state, memory_order_acquire);
+        struct drain_owner o = {i, ss->gen, ss->pid, ss->start_time};
+
+        if (!ss->attached || state != SHMET_SLOT_ACTIVE)
+            continue;
+        for (uint32_t p = 0; p < ss->series.npages; p++) {
+            const struct binding *b = ss->series.pages[p];
+            for (uint32_t k = 0; b != NULL && k < PAGE_IDS; k++)
+                if (b[k].g != NULL)
+                    fn(ctx, &o, p * PAGE_IDS + k, b[k].g->value);
+        }
+    }
+}
+
+int drain_adopt(struct drain *d, const struct drain_owner *o)
+{
+    struct shmet_abi_slot *sl;
+
+    if (o->idx >= d->seg->slots)
+        return -EINVAL;
+    sl = shmet__slot(d->seg, o->idx);
+    /* ACQUIRE: as in drain_slot(); then RELAXED, as in slot_attach(). */
+    if (atomic_load_explicit(&sl->state, memory_order_acquire) != SHMET_SLOT_ACTIVE ||
+        atomic_load_explicit(&sl->generation, memory_order_relaxed) != o->gen ||
+        atomic_load_explicit(&sl->pid, memory_order_relaxed) != o->pid ||
+        atomic_load_explicit(&sl->start_time, memory_order_relaxed) != o->start_time ||
+        shmet__proc_alive(o->pid, o->start_time) != 1)
+        return -ESTALE;
+    if (!d->slots[o->idx].attached || d->slots[o->idx].gen != o->gen)
+        slot_attach(d, o->idx, o->gen);
+    return 0;
+}
+
+int drain_restore_gauge(struct drain *d, uint32_t idx, uint32_t id, double value)
+{
+    struct slot_state *ss;
+    struct binding *b;
+
+    if (idx >= d->seg->slots || !d->slots[idx].attached)
+        return -ESTALE;
+    ss = &d->slots[idx];
+    b = resolve(d, idx, ss, id);
+    if (b == NULL || b->s->fam->type != SHMET_TYPE_GAUGE ||
+        b->s->fam->gauge_mode == SHMET_GAUGE_LAST)
+        return -EINVAL;
+    if (b->g == NULL && (b->g = store_gauge_join(b->s)) == NULL)
+        return -ENOMEM;
+    b->g->value = value;
+    b->s->touched = true;
+    return 0;
+}
+
 uint64_t drain_invalid_total(const struct drain *d)
 {
     uint64_t n = 0;

@@ -85,4 +85,31 @@ uint32_t drain_check_liveness(struct drain *d);
 
 uint64_t drain_invalid_total(const struct drain *d);
 
+/*
+ * Gauges of live producers across a graceful restart (checkpoint.c). A
+ * SUM/MAX/MIN gauge holds one contribution per producer; a producer that
+ * set its gauge once and stays idle would vanish from the sum when the
+ * aggregator restarts, since the record that set it was consumed. So the
+ * checkpoint keeps each ACTIVE producer's contributions, named by its
+ * owner (slot, generation, pid, start time) and its slot-local series id,
+ * and the next aggregator rejoins them before its first drain, if the
+ * same producer still owns the slot and lives. Records it wrote after
+ * the checkpoint are still in its ring and apply on top, in order.
+ */
+struct drain_owner {
+    uint32_t idx, gen;
+    int32_t pid;
+    uint64_t start_time;
+};
+
+/* Called with each contribution of each attached, ACTIVE slot. */
+typedef void (*drain_gauge_fn)(void *ctx, const struct drain_owner *o, uint32_t id, double value);
+void drain_each_gauge(const struct drain *d, drain_gauge_fn fn, void *ctx);
+
+/* Attach slot o->idx if o still owns it and lives: 0, -ESTALE or -EINVAL. */
+int drain_adopt(struct drain *d, const struct drain_owner *o);
+/* Rejoin the contribution of series id of an adopted slot: 0, -ESTALE
+ * (not adopted), -EINVAL (not a SUM/MAX/MIN gauge there) or -ENOMEM. */
+int drain_restore_gauge(struct drain *d, uint32_t idx, uint32_t id, double value);
+
 #endif /* SHMETRICS_AGGREGATOR_DRAIN_H */

@@ -56,9 +56,12 @@ static int serve(const struct agg_args *a)
     printf("listening on %s\n", name);
     fflush(stdout);
     code = loop_run(l, s, fd);
-    if (code == 0 && server_checkpoint(s) < 0)
-        code = 1;
 err_server:
+    /* The checkpoint was taken and the rings drained in server_open():
+     * whatever ends us now, a graceful stop or an error, hand what we
+     * hold to the next shmetricsd (checkpoint.h). */
+    if (server_checkpoint(s) < 0)
+        code = 1;
     server_close(s);
 err_loop:
     loop_fini(l);

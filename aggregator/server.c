@@ -108,8 +108,9 @@ static int build_store(struct server *s, const struct server_config *cfg)
     return self_init(&s->self, &s->st, s->d);
 }
 
-/* Counters from the last graceful stop, if any; a bad file is reported
- * and ignored (the store then starts empty, as after a crash). */
+/* Counters from the last graceful stop, if any, taken before the first
+ * drain (checkpoint.h); a bad file is reported and ignored (the store
+ * then starts empty, as after a crash). */
 static void load_checkpoint(struct server *s, const struct server_config *cfg)
 {
     char err[256] = "";
@@ -119,12 +120,13 @@ static void load_checkpoint(struct server *s, const struct server_config *cfg)
         s->state_path[0] = '\0';
         return;
     }
-    rc = checkpoint_load(&s->st, s->state_path, err, sizeof(err));
+    rc = checkpoint_take(&s->st, s->d, s->state_path, err, sizeof(err));
     if (rc < 0)
         fprintf(stderr, "shmetricsd: %s: checkpoint ignored: %s\n", s->state_path,
                 err[0] ? err : strerror(-rc));
     else if (rc > 0)
-        fprintf(stderr, "shmetricsd: restored %d series from %s\n", rc, s->state_path);
+        fprintf(stderr, "shmetricsd: restored %d series and gauge contributions from %s\n", rc,
+                s->state_path);
 }
 
 int server_checkpoint(struct server *s)
@@ -134,7 +136,7 @@ int server_checkpoint(struct server *s)
     if (s->state_path[0] == '\0')
         return -EINVAL;
     (void)server_drain(s);
-    rc = checkpoint_save(&s->st, s->state_path);
+    rc = checkpoint_save(&s->st, s->d, s->state_path);
     if (rc < 0)
         fprintf(stderr, "shmetricsd: %s: cannot write checkpoint: %s\n", s->state_path,
                 strerror(-rc));

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tests/aggregator/test_checkpoint.c - the graceful-restart checkpoint:
- * counters, histograms and LAST gauges survive a save/load round trip
- * exactly; gauges over live producers and the aggregator's own families do
- * not; a damaged file is refused as a whole and leaves the store empty.
+ * counters, histograms and LAST gauges survive a save/take round trip
+ * exactly; gauges over live producers (without a drain to name them) and
+ * the aggregator's own families do not; a damaged file is refused as a
+ * whole and leaves the store empty; taking a checkpoint removes the file,
+ * valid or not, so that it is never restored twice.
  */
 #include <math.h>
 #include <stdio.h>
@@ -78,10 +80,10 @@ static void test_checkpoint_roundtrip(void)
     CU_ASSERT_EQUAL_FATAL(store_init(&a, 100), 0);
     CU_ASSERT_EQUAL_FATAL(store_init(&b, 100), 0);
     fill(&a, &g);
-    CU_ASSERT_EQUAL(checkpoint_save(&a, path), 0);
+    CU_ASSERT_EQUAL(checkpoint_save(&a, NULL, path), 0);
     struct store_family *own = fam(&b, "shmetrics_x_total", SHMET_TYPE_COUNTER, 0, NULL, NULL, 0);
     own->internal = true;
-    CU_ASSERT_EQUAL(checkpoint_load(&b, path, err, sizeof(err)), 3);
+    CU_ASSERT_EQUAL(checkpoint_take(&b, NULL, path, err, sizeof(err)), 3);
     CU_ASSERT_EQUAL(lookup(&b, "c_total", "a\"\\\n\xc3\xbc")->v.counter, 1234.5);
     struct store_series *h = lookup(&b, "h", NULL);
     CU_ASSERT_EQUAL(h->v.h.count, 3);
@@ -93,19 +95,20 @@ static void test_checkpoint_roundtrip(void)
     CU_ASSERT_PTR_NULL(store_family_find(&b, "g_sum", 5)); /* live producers set it again */
     CU_ASSERT_EQUAL(lookup(&b, "shmetrics_x_total", NULL)->v.counter, 0); /* not restored */
     CU_ASSERT_STRING_EQUAL(store_family_find(&b, "h", 1)->help, "h\n\"x\"");
+    CU_ASSERT_EQUAL(access(path, F_OK), -1); /* taken */
     store_gauge_leave(g);
     store_fini(&a);
     store_fini(&b);
 }
 
-static void test_checkpoint_load_missing(void)
+static void test_checkpoint_take_missing(void)
 {
     struct store st;
     char err[64];
 
     CU_ASSERT_EQUAL_FATAL(store_init(&st, 10), 0);
     unlink(path);
-    CU_ASSERT_EQUAL(checkpoint_load(&st, path, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(checkpoint_take(&st, NULL, path, err, sizeof(err)), 0);
     CU_ASSERT_EQUAL(st.nfamilies, 0);
     store_fini(&st);
 }
@@ -117,7 +120,7 @@ static void write_file(const char *text)
     fclose(f);
 }
 
-static void test_checkpoint_load_refuses_damage(void)
+static void test_checkpoint_take_refuses_damage(void)
 {
     static const char *const bad[] = {
         "{",
@@ -141,6 +144,12 @@ static void test_checkpoint_load_refuses_damage(void)
         "{\"format\":\"shmetrics-checkpoint\",\"version\":1,\"families\":["
         "{\"name\":\"v_total\",\"help\":\"\",\"type\":\"counter\",\"mode\":0,\"labels\":[\"a\"],"
         "\"bounds\":[],\"series\":[{\"values\":[\"x\",\"y\"],\"value\":1}]}]}",
+        /* producers: not an array, a negative pid, a gauge without a value */
+        "{\"format\":\"shmetrics-checkpoint\",\"version\":1,\"families\":[],\"producers\":{}}",
+        "{\"format\":\"shmetrics-checkpoint\",\"version\":1,\"families\":[],\"producers\":["
+        "{\"slot\":0,\"generation\":1,\"pid\":-1,\"start_time\":1,\"gauges\":[]}]}",
+        "{\"format\":\"shmetrics-checkpoint\",\"version\":1,\"families\":[],\"producers\":["
+        "{\"slot\":0,\"generation\":1,\"pid\":1,\"start_time\":1,\"gauges\":[[3]]}]}",
     };
     char err[256];
 
@@ -149,19 +158,42 @@ static void test_checkpoint_load_refuses_damage(void)
         CU_ASSERT_EQUAL_FATAL(store_init(&st, 10), 0);
         write_file(bad[i]);
         err[0] = '\0';
-        CU_ASSERT_EQUAL(checkpoint_load(&st, path, err, sizeof(err)), -EINVAL);
+        CU_ASSERT_EQUAL(checkpoint_take(&st, NULL, path, err, sizeof(err)), -EINVAL);
         CU_ASSERT(err[0] != '\0');
         CU_ASSERT_EQUAL(st.nfamilies, 0);
+        CU_ASSERT_EQUAL(access(path, F_OK), -1); /* refused, and removed all the same */
         store_fini(&st);
     }
+}
+
+/* A checkpoint is restored once: the second take finds no file. */
+static void test_checkpoint_take_once(void)
+{
+    struct store a, b, c;
+    struct gauge_contrib *g;
+    char err[256];
+
+    CU_ASSERT_EQUAL_FATAL(store_init(&a, 100), 0);
+    CU_ASSERT_EQUAL_FATAL(store_init(&b, 100), 0);
+    CU_ASSERT_EQUAL_FATAL(store_init(&c, 100), 0);
+    fill(&a, &g);
+    CU_ASSERT_EQUAL(checkpoint_save(&a, NULL, path), 0);
+    CU_ASSERT_EQUAL(checkpoint_take(&b, NULL, path, err, sizeof(err)), 3);
+    CU_ASSERT_EQUAL(checkpoint_take(&c, NULL, path, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(c.nfamilies, 0);
+    store_gauge_leave(g);
+    store_fini(&a);
+    store_fini(&b);
+    store_fini(&c);
 }
 
 int main(void)
 {
     static const struct t_case tests[] = {
         {"test_checkpoint_roundtrip", test_checkpoint_roundtrip},
-        {"test_checkpoint_load_missing", test_checkpoint_load_missing},
-        {"test_checkpoint_load_refuses_damage", test_checkpoint_load_refuses_damage},
+        {"test_checkpoint_take_missing", test_checkpoint_take_missing},
+        {"test_checkpoint_take_refuses_damage", test_checkpoint_take_refuses_damage},
+        {"test_checkpoint_take_once", test_checkpoint_take_once},
     };
     char dir[] = "/tmp/shmet_ckpt_XXXXXX";
     int rc;
