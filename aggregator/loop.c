@@ -308,14 +308,17 @@ static void new_conn(struct loop *l, int fd, uint64_t now)
  * (tag-drain-backoff in loop.h). */
 static void note_drain(struct loop *l, uint64_t n)
 {
-    uint32_t idle_max = l->base_ms > LOOP_IDLE_MAX_MS ? l->base_ms : LOOP_IDLE_MAX_MS;
+    uint32_t cap = l->empty_streak >= LOOP_DEEP_IDLE_AFTER ? LOOP_DEEP_IDLE_MS : LOOP_IDLE_MAX_MS;
+    uint32_t idle_max = l->base_ms > cap ? l->base_ms : cap;
 
     if (n > 0) {
         l->empty_streak = 0;
         l->cur_ms = l->base_ms;
         return;
     }
-    if (++l->empty_streak >= LOOP_IDLE_AFTER && l->cur_ms < idle_max)
+    if (l->empty_streak < UINT32_MAX)
+        l->empty_streak++;
+    if (l->empty_streak >= LOOP_IDLE_AFTER && l->cur_ms < idle_max)
         l->cur_ms = l->cur_ms * 2 < idle_max ? l->cur_ms * 2 : idle_max;
 }
 
