@@ -112,6 +112,23 @@ static const uint64_t pow10_u64[20] = {
     10000000000000000000u,
 };
 
+/* 10^p for p <= 21 (past 2^64 from 10^20). */
+static u128 pow10_u128(int p)
+{
+    return p < 20 ? (u128)pow10_u64[p] : (u128)pow10_u64[p - 2] * 100u;
+}
+
+/* Whether [lo4, hi4] * 10^p / 2^sh (ends included when incl, else
+ * excluded) holds an integer; the first and last such in *dlo, *dhi. */
+static bool interval_int(u128 lo4, u128 hi4, u128 p10, int sh, bool incl, u128 *dlo, u128 *dhi)
+{
+    u128 a = lo4 * p10, b = hi4 * p10, mask = ((u128)1 << sh) - 1;
+
+    *dlo = incl ? (a + mask) >> sh : (a >> sh) + 1;
+    *dhi = incl ? b >> sh : (b - 1) >> sh;
+    return *dlo <= *dhi;
+}
+
 /* Decimal digits of d > 0, by comparisons rather than a chain of divisions. */
 static int digit_count(uint64_t d)
 {
@@ -143,10 +160,10 @@ static void put_digits(char *out, uint64_t d, int n)
  * reads back as v lies in the rounding interval between the midpoints to
  * its neighbours, (4m - 2) / 2^(s+2) .. (4m + 2) / 2^(s+2) (the lower
  * neighbour is half as far at a power of two: 4m - 1), both ends
- * included when m is even, as strtod rounds ties to even. For p = 0, 1,
- * ... the interval scaled by 10^p is tested for an integer; the first p
- * that holds one gives the fewest digits, and of the integers there the
- * one nearest to v * 10^p is taken (ties to even), as %.17g would round.
+ * included when m is even, as strtod rounds ties to even. The least p
+ * for which the interval scaled by 10^p holds an integer gives the fewest
+ * digits, and of the integers there the one nearest to v * 10^p is taken
+ * (ties to even), as %.17g would round.
  * (4m + 2) * 10^21 < 2^55 * 2^70 fits in 128 bits, and 10^21 covers 17
  * significant digits down to 1e-5. The digits go to *digits (at most 17),
  * their count to *ndig; the return is p, or -1 outside the domain.
@@ -170,28 +187,33 @@ static int shortest_digits(double v, uint64_t *digits, int *ndig)
     u128 lo4 = (u128)(4 * m - (frac == 0 && bexp > 1 ? 1 : 2));
     u128 hi4 = (u128)(4 * m + 2), c4 = (u128)(4 * m);
     u128 mask = ((u128)1 << sh) - 1, half = (u128)1 << (sh - 1);
-    u128 a = lo4, b = hi4;
+    u128 dlo, dhi, q, r, c;
+    int lo = 0, hi = 21;
 
-    /* a, b: the interval's ends times 10^p; times ten is two shifts. */
-    for (int p = 0; p <= 21; p++, a = (a << 3) + (a << 1), b = (b << 3) + (b << 1)) {
-        u128 dlo = incl ? (a + mask) >> sh : (a >> sh) + 1;
-        u128 dhi = incl ? b >> sh : (b - 1) >> sh;
-        if (dlo > dhi)
-            continue;
-        u128 c = c4;
-        for (int k = 0; k < p; k++)
-            c = (c << 3) + (c << 1);
-        u128 q = c >> sh, r = c & mask;
-        if (r > half || (r == half && (q & 1)))
-            q++;
-        q = q < dlo ? dlo : q > dhi ? dhi : q;
-        if (q >= (u128)100000000000000000u) /* more than 17 digits: impossible */
-            return -1;
-        *digits = (uint64_t)q;
-        *ndig = digit_count(*digits);
-        return p;
+    /* An integer in the interval at p means one at p + 1 (ten times it),
+     * so the fewest digits are found by bisection; 17 significant digits
+     * always suffice, which for |v| >= 1e-5 is p = 21 at most. */
+    if (!interval_int(lo4, hi4, pow10_u128(21), sh, incl, &dlo, &dhi))
+        return -1;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (interval_int(lo4, hi4, pow10_u128(mid), sh, incl, &dlo, &dhi))
+            hi = mid;
+        else
+            lo = mid + 1;
     }
-    return -1;
+    (void)interval_int(lo4, hi4, pow10_u128(lo), sh, incl, &dlo, &dhi);
+    c = c4 * pow10_u128(lo);
+    q = c >> sh;
+    r = c & mask;
+    if (r > half || (r == half && (q & 1)))
+        q++;
+    q = q < dlo ? dlo : q > dhi ? dhi : q;
+    if (q >= (u128)100000000000000000u) /* more than 17 digits: impossible */
+        return -1;
+    *digits = (uint64_t)q;
+    *ndig = digit_count(*digits);
+    return lo;
 }
 
 /* Lays out ndig digits d with value d * 10^-p as %.Pg does with the

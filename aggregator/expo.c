@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <shmetrics.h>
@@ -138,20 +139,55 @@ static bool om_sum_allowed(const struct store_series *s)
     return !(f->nbounds > 0 && f->bounds[0] < 0) && !(s->v.h.sum < 0);
 }
 
+/* The bucket lines of one histogram family differ only in the series'
+ * labels, the le value and the count: each is written as three copies,
+ * "name_bucket{labels" (once per series), ",le=\"0.5\"} " (once per
+ * family) and the count, into room reserved once per series. */
+struct le_tails {
+    char text[SHMET_BOUNDS_MAX + 1][48]; /* ,le="X"}<space> */
+    uint8_t len[SHMET_BOUNDS_MAX + 1];
+    size_t max;
+};
+
+static void le_tails_make(struct le_tails *t, const struct store_family *f, bool any)
+{
+    char v[32];
+
+    t->max = 0;
+    for (uint32_t i = 0; i <= f->nbounds; i++) {
+        size_t n = i < f->nbounds ? fmt_double(v, f->bounds[i]) : 4;
+        if (i == f->nbounds)
+            memcpy(v, "+Inf", 5);
+        t->len[i] = (uint8_t)snprintf(t->text[i], sizeof(t->text[i]), "%sle=\"%.*s\"} ",
+                                      any ? "," : "", (int)n, v);
+        t->max = t->len[i] > t->max ? t->len[i] : t->max;
+    }
+}
+
 static void render_histogram(struct buf *b, const struct store_series *s, const struct buf *lb,
-                             bool any, const char (*les)[32], const size_t *lelens, bool om)
+                             bool any, const struct le_tails *t, bool om)
 {
     const struct store_family *f = s->fam;
-    size_t nlen = strlen(f->name);
+    size_t nlen = strlen(f->name), head = nlen + 7 + lb->len;
     uint64_t acc = 0;
     char v[32];
     size_t vlen;
 
+    if (!buf_reserve(b, (f->nbounds + 1) * (head + t->max + 21)))
+        return;
+    char *w = b->data + b->len;
     for (uint32_t i = 0; i <= f->nbounds; i++) {
         acc += s->v.h.buckets[i];
-        vlen = fmt_u64(v, acc);
-        sample(b, f->name, nlen, "_bucket", lb, any, les[i], lelens[i], v, vlen);
+        memcpy(w, f->name, nlen);
+        memcpy(w + nlen, "_bucket", 7);
+        memcpy(w + nlen + 7, lb->data, lb->len);
+        w += head;
+        memcpy(w, t->text[i], t->len[i]);
+        w += t->len[i];
+        w += fmt_u64(w, acc);
+        *w++ = '\n';
     }
+    b->len = (size_t)(w - b->data);
     if (om && !om_sum_allowed(s))
         return; /* _count needs _sum beside it; the +Inf bucket has the count */
     vlen = fmt_double(v, s->v.h.sum);
@@ -163,8 +199,8 @@ static void render_histogram(struct buf *b, const struct store_series *s, const 
 static int render_family(struct buf *b, struct store_family *f, enum expo_format fmt,
                          const struct expo_opts *o, struct buf *lb)
 {
-    static char les[SHMET_BOUNDS_MAX + 1][32];
-    static size_t lelens[SHMET_BOUNDS_MAX + 1];
+    static struct le_tails tails;
+    bool tails_any = false, tails_made = false;
     struct store_series *const *ss = store_series_sorted(f);
     size_t nlen = family_name_len(f, fmt);
     const char *suffix = (fmt == EXPO_OPENMETRICS && f->type == SHMET_TYPE_COUNTER) ? "_total" : "";
@@ -174,20 +210,17 @@ static int render_family(struct buf *b, struct store_family *f, enum expo_format
     if (ss == NULL)
         return -ENOMEM;
     family_header(b, f, fmt);
-    if (f->type == SHMET_TYPE_HISTOGRAM) {
-        for (uint32_t i = 0; i < f->nbounds; i++)
-            lelens[i] = fmt_double(les[i], f->bounds[i]);
-        memcpy(les[f->nbounds], "+Inf", 5);
-        lelens[f->nbounds] = 4;
-    }
     for (uint32_t i = 0; i < f->nseries; i++) {
         const struct store_series *s = ss[i];
         if (!store_series_visible(s))
             continue;
         label_prefix(lb, s, o, &any);
         if (f->type == SHMET_TYPE_HISTOGRAM) {
-            render_histogram(b, s, lb, any, (const char(*)[32])les, lelens,
-                             fmt == EXPO_OPENMETRICS);
+            if (!tails_made || tails_any != any) /* any is the same for the family */
+                le_tails_make(&tails, f, any);
+            tails_made = true;
+            tails_any = any;
+            render_histogram(b, s, lb, any, &tails, fmt == EXPO_OPENMETRICS);
             continue;
         }
         double val = f->type == SHMET_TYPE_COUNTER ? s->v.counter : store_gauge_value(s);

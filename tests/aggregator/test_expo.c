@@ -178,6 +178,24 @@ static void test_expo_render_negative_histogram(void)
     CU_ASSERT_PTR_NULL(strstr(om.data, "neg_b_count"));
     CU_ASSERT_PTR_NOT_NULL(strstr(om.data, "neg_b_bucket{le=\"+Inf\"} 1\n"));
     CU_ASSERT_PTR_NOT_NULL(strstr(t.data, "neg_b_count 1\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(t.data, "# TYPE pos_c histogram\n"
+                                          "pos_c_bucket{le=\"1\"} 0\n"
+                                          "pos_c_bucket{le=\"2\"} 1\n"
+                                          "pos_c_bucket{le=\"+Inf\"} 1\n"
+                                          "pos_c_sum 1.5\n"
+                                          "pos_c_count 1\n"));
+    /* the same with a constant label: a comma before le */
+    static const struct const_label host = {"host", "a\"b"};
+    static const struct expo_opts o = {.consts = &host, .nconsts = 1};
+    t.len = 0;
+    CU_ASSERT_EQUAL(expo_render(&st, EXPO_TEXT, &o, &t), 0);
+    buf_char(&t, '\0');
+    CU_ASSERT_PTR_NOT_NULL(strstr(t.data, "# TYPE pos_c histogram\n"
+                                          "pos_c_bucket{host=\"a\\\"b\",le=\"1\"} 0\n"
+                                          "pos_c_bucket{host=\"a\\\"b\",le=\"2\"} 1\n"
+                                          "pos_c_bucket{host=\"a\\\"b\",le=\"+Inf\"} 1\n"
+                                          "pos_c_sum{host=\"a\\\"b\"} 1.5\n"
+                                          "pos_c_count{host=\"a\\\"b\"} 1\n"));
     buf_free(&t);
     buf_free(&om);
     store_fini(&st);
