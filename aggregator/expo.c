@@ -90,43 +90,95 @@ static void put_pair(struct buf *b, bool *first, const char *name, const char *v
     buf_char(b, '"');
 }
 
+/* The series' own labels, escaped (a="x",b="y"): made once, kept in the
+ * series, since label values never change. NULL when out of memory. */
+static const char *own_labels(struct store_series *s, size_t *len)
+{
+    struct buf t;
+    bool first = true;
+
+    if (s->label_text == NULL && s->fam->nlabels > 0) {
+        buf_init(&t);
+        for (uint16_t i = 0; i < s->fam->nlabels; i++)
+            put_pair(&t, &first, s->fam->labels[i], s->values[i], s->lens[i]);
+        if (buf_failed(&t) || t.len > UINT32_MAX) {
+            buf_free(&t);
+            return NULL;
+        }
+        s->label_text = t.data;
+        s->label_text_len = (uint32_t)t.len;
+    }
+    *len = s->label_text_len;
+    return s->fam->nlabels > 0 ? s->label_text : "";
+}
+
 /* The series' labels without the closing brace ("{a=\"x\",b=\"y\""), or
- * an empty string when it has none; *any says whether any were written. */
-static void label_prefix(struct buf *lb, const struct store_series *s, const struct expo_opts *o,
+ * an empty string when it has none; *any says whether any were written.
+ * consts holds the constant labels that apply to the family, escaped. */
+static void label_prefix(struct buf *lb, struct store_series *s, const struct buf *consts,
                          bool *any)
+{
+    size_t n;
+    const char *own = own_labels(s, &n);
+
+    *any = false;
+    lb->len = 0;
+    buf_char(lb, '{');
+    buf_put(lb, consts->data, consts->len);
+    if (own == NULL) {
+        lb->failed = true;
+        return;
+    }
+    if (consts->len > 0 && n > 0)
+        buf_char(lb, ',');
+    buf_put(lb, own, n);
+    *any = consts->len > 0 || n > 0;
+}
+
+/* The constant labels that a family does not override, escaped. */
+static void family_consts(struct buf *cb, const struct store_family *f, const struct expo_opts *o)
 {
     bool first = true;
 
-    lb->len = 0;
-    buf_char(lb, '{');
+    cb->len = 0;
     for (size_t i = 0; i < o->nconsts; i++)
-        if (!clashes(s->fam, o->consts[i].name))
-            put_pair(lb, &first, o->consts[i].name, o->consts[i].value,
+        if (!clashes(f, o->consts[i].name))
+            put_pair(cb, &first, o->consts[i].name, o->consts[i].value,
                      strlen(o->consts[i].value));
-    for (uint16_t i = 0; i < s->fam->nlabels; i++)
-        put_pair(lb, &first, s->fam->labels[i], s->values[i], s->lens[i]);
-    *any = !first;
 }
 
-/* name+suffix{labels[,le="x"]} value\n */
+/* name+suffix{labels[,le="x"]} value\n, in room reserved once. */
 static void sample(struct buf *b, const char *name, size_t nlen, const char *suffix,
                    const struct buf *lb, bool any, const char *le, size_t lelen, const char *val,
                    size_t vlen)
 {
-    buf_put(b, name, nlen);
-    buf_str(b, suffix);
+    size_t slen = strlen(suffix);
+
+    if (!buf_reserve(b, nlen + slen + lb->len + lelen + vlen + 12))
+        return;
+    char *w = b->data + b->len;
+    memcpy(w, name, nlen);
+    w += nlen;
+    memcpy(w, suffix, slen);
+    w += slen;
     if (any || le != NULL) {
-        buf_put(b, lb->data, lb->len);
+        memcpy(w, lb->data, lb->len);
+        w += lb->len;
         if (le != NULL) {
-            buf_str(b, any ? ",le=\"" : "le=\"");
-            buf_put(b, le, lelen);
-            buf_char(b, '"');
+            if (any)
+                *w++ = ',';
+            memcpy(w, "le=\"", 4);
+            memcpy(w + 4, le, lelen);
+            w += 4 + lelen;
+            *w++ = '"';
         }
-        buf_char(b, '}');
+        *w++ = '}';
     }
-    buf_char(b, ' ');
-    buf_put(b, val, vlen);
-    buf_char(b, '\n');
+    *w++ = ' ';
+    memcpy(w, val, vlen);
+    w += vlen;
+    *w++ = '\n';
+    b->len = (size_t)(w - b->data);
 }
 
 /* OpenMetrics treats _sum as counter-like: it may not be negative, and a
@@ -197,7 +249,7 @@ static void render_histogram(struct buf *b, const struct store_series *s, const 
 }
 
 static int render_family(struct buf *b, struct store_family *f, enum expo_format fmt,
-                         const struct expo_opts *o, struct buf *lb)
+                         const struct expo_opts *o, struct buf *lb, struct buf *cb)
 {
     static struct le_tails tails;
     bool tails_any = false, tails_made = false;
@@ -210,11 +262,12 @@ static int render_family(struct buf *b, struct store_family *f, enum expo_format
     if (ss == NULL)
         return -ENOMEM;
     family_header(b, f, fmt);
+    family_consts(cb, f, o);
     for (uint32_t i = 0; i < f->nseries; i++) {
-        const struct store_series *s = ss[i];
+        struct store_series *s = ss[i];
         if (!store_series_visible(s))
             continue;
-        label_prefix(lb, s, o, &any);
+        label_prefix(lb, s, cb, &any);
         if (f->type == SHMET_TYPE_HISTOGRAM) {
             if (!tails_made || tails_any != any) /* any is the same for the family */
                 le_tails_make(&tails, f, any);
@@ -237,7 +290,7 @@ int expo_render(struct store *st, enum expo_format fmt, const struct expo_opts *
 {
     static const struct expo_opts none;
     struct store_family *const *fams = store_families_sorted(st);
-    struct buf lb;
+    struct buf lb, cb;
     int rc = 0;
 
     if (fams == NULL)
@@ -245,10 +298,13 @@ int expo_render(struct store *st, enum expo_format fmt, const struct expo_opts *
     if (o == NULL)
         o = &none;
     buf_init(&lb);
+    buf_init(&cb);
     for (uint32_t i = 0; i < st->nfamilies && rc == 0; i++)
-        rc = render_family(out, fams[i], fmt, o, &lb);
+        rc = render_family(out, fams[i], fmt, o, &lb, &cb);
     if (fmt == EXPO_OPENMETRICS)
         buf_str(out, "# EOF\n");
+    rc = (rc < 0 || buf_failed(out) || buf_failed(&lb) || buf_failed(&cb)) ? -ENOMEM : 0;
     buf_free(&lb);
-    return (rc < 0 || buf_failed(out) || buf_failed(&lb)) ? -ENOMEM : 0;
+    buf_free(&cb);
+    return rc;
 }

@@ -33,6 +33,7 @@ static void series_free(struct store_series *s)
         free(s->values[i]);
     free(s->values);
     free(s->lens);
+    free(s->label_text);
     if (s->fam->type == SHMET_TYPE_HISTOGRAM) {
         sketch_fini(&s->v.h.sketch); /* the buckets live in s's block */
     } else if (s->fam->type == SHMET_TYPE_GAUGE) {

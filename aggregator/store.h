@@ -40,6 +40,10 @@ struct store_series {
     uint64_t hash;
     char **values; /* fam->nlabels label values, NUL-terminated UTF-8 */
     uint32_t *lens;
+    char *label_text;     /* the labels as the exposition writes them,
+                           * a="x",b="y" escaped: made by expo.c at the
+                           * first render, freed with the series */
+    uint32_t label_text_len;
     bool overflow; /* the family's __overflow__ fold */
     bool touched;  /* a sample or a fold reached it; untouched overflow
                     * series (defined by every producer) stay hidden */
