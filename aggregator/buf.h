@@ -38,6 +38,8 @@ size_t fmt_u64(char *out, uint64_t v);
 
 static inline void buf_put(struct buf *b, const void *p, size_t n)
 {
+    if (n == 0) /* p may be NULL then: an empty buffer's data */
+        return;
     if (b->cap - b->len < n && !buf_reserve(b, n))
         return;
     memcpy(b->data + b->len, p, n);
