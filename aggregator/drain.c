@@ -368,6 +368,26 @@ static void note_drops(struct drain *d, uint32_t idx, struct slot_state *ss)
     ss->dropped_seen = now;
 }
 
+/* A state no claim or retire writes, or generation 0 (never written by a
+ * claim) on a slot in use: the slot is corrupt. Forget it, and count each
+ * bad (state, generation) once, not once per drain. */
+static bool bad_state(struct drain *d, struct slot_state *ss, uint32_t state, uint32_t gen)
+{
+    bool in_use = state == SHMET_SLOT_ACTIVE || state == SHMET_SLOT_DEAD;
+
+    if (state <= SHMET_SLOT_DEAD && !(in_use && gen == 0))
+        return false;
+    if (ss->attached)
+        slot_detach(ss);
+    if (!ss->bad || ss->bad_state != state || ss->bad_gen != gen) {
+        refuse(d, ss, INV_BAD_STATE);
+        ss->bad = true;
+        ss->bad_state = state;
+        ss->bad_gen = gen;
+    }
+    return true;
+}
+
 uint64_t drain_slot(struct drain *d, uint32_t idx)
 {
     struct shmet_abi_slot *sl = shmet__slot(d->seg, idx);
@@ -380,9 +400,12 @@ uint64_t drain_slot(struct drain *d, uint32_t idx)
     uint32_t gen = atomic_load_explicit(&sl->generation, memory_order_relaxed);
     int n = 0;
 
+    if (bad_state(d, ss, state, gen))
+        return 0;
     if (state != SHMET_SLOT_ACTIVE && state != SHMET_SLOT_DEAD) {
         if (ss->attached)
             slot_detach(ss); /* freed behind our back; nothing left to read */
+        ss->bad = false;
         return 0;
     }
     if (!ss->attached || ss->gen != gen)

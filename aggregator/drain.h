@@ -55,6 +55,8 @@ struct slot_state {
     uint64_t samples;      /* records applied, this generation */
     uint64_t invalid;      /* refused, this generation */
     uint64_t dropped_seen; /* slot->dropped when last read */
+    bool bad;              /* detached: state/generation below were refused */
+    uint32_t bad_state, bad_gen;
 };
 
 struct drain {
