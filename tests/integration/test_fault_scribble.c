@@ -44,9 +44,9 @@
 #define NSLOTS 8
 #define RING 1024
 #define ARENA 16384
-#define NB 5              /* producers B (the strings in await() calls) */
-#define ROUNDS 20000      /* A's rounds: 4 records each; a multiple of 8 */
-#define SCRIBBLE_MS 3000  /* the random phase */
+#define NB 5                     /* producers B (the strings in await() calls) */
+#define ROUNDS 20000             /* A's rounds: 4 records each; a multiple of 8 */
+#define SCRIBBLE_MS 3000         /* the random phase */
 #define RSS_MAX_KIB (512 * 1024) /* generous even under ASan */
 
 static struct t_daemon g_d;
@@ -130,7 +130,8 @@ static void a_main(int ready_fd, int go_fd, int hold_fd)
         shmet_series_get(fh, NULL, &s.lat) != 0 || shmet_series_get(fg, NULL, &s.inflight) != 0)
         _exit(10);
     a_round(&s, 0);
-    if (shmet__seg_open(g_d.ns, NULL, SHMET_SEG_RDONLY, 0, &seg) != 0 || (slot = own_slot(&seg)) < 0)
+    if (shmet__seg_open(g_d.ns, NULL, SHMET_SEG_RDONLY, 0, &seg) != 0 ||
+        (slot = own_slot(&seg)) < 0)
         _exit(11);
     if (write(ready_fd, "a", 1) != 1)
         _exit(12);
@@ -208,8 +209,8 @@ struct geo {
 static const struct {
     uint16_t off, len;
 } ctrl_fields[] = {
-    {0, 4},  {4, 4},  {8, 4},  {12, 4}, {16, 8}, {24, 8}, {32, 4},  {64, 8},
-    {72, 8}, {80, 8}, {88, 8}, {96, 8}, {128, 8}, {0, 256},
+    {0, 4},  {4, 4},  {8, 4},  {12, 4}, {16, 8}, {24, 8},  {32, 4},
+    {64, 8}, {72, 8}, {80, 8}, {88, 8}, {96, 8}, {128, 8}, {0, 256},
 };
 
 /* A value for a control-block field: often plausible, sometimes wild. */
@@ -302,8 +303,11 @@ static void scribbler_main(pid_t a_pid, int out_fd)
     if (shmet__seg_path(g_d.ns, path, sizeof(path)) < 0 || (fd = open(path, O_RDWR)) < 0 ||
         fstat(fd, &st) < 0 || pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h))
         _exit(30);
-    g = (struct geo){.size = (uint64_t)st.st_size, .data_offset = h.data_offset,
-                     .stride = h.slot_stride, .slots = h.slots, .ring = h.ring_records,
+    g = (struct geo){.size = (uint64_t)st.st_size,
+                     .data_offset = h.data_offset,
+                     .stride = h.slot_stride,
+                     .slots = h.slots,
+                     .ring = h.ring_records,
                      .arena = h.arena_bytes};
     if (g.slots != NSLOTS || g.ring != RING || g.arena != ARENA ||
         g.data_offset + g.slots * g.stride != g.size)
@@ -396,11 +400,17 @@ static void put_bad_entry(const struct shmet__seg *seg, uint32_t i)
 static void forge_records(const struct shmet__seg *seg, uint32_t i)
 {
     static const char *const code[] = {"code", NULL}, *const none[] = {NULL};
-    struct shmet__family_def fam = {.id = 1, .type = SHMET_TYPE_COUNTER,
-                                    .name = "sc_forged_total", .help = "Forged.", .labels = none};
-    struct shmet__family_def clash = {.id = 3, .type = SHMET_TYPE_GAUGE,
-                                      .name = "sc_a_requests_total", .help = "A's requests.",
-                                      .labels = code, .nlabels = 1};
+    struct shmet__family_def fam = {.id = 1,
+                                    .type = SHMET_TYPE_COUNTER,
+                                    .name = "sc_forged_total",
+                                    .help = "Forged.",
+                                    .labels = none};
+    struct shmet__family_def clash = {.id = 3,
+                                      .type = SHMET_TYPE_GAUGE,
+                                      .name = "sc_a_requests_total",
+                                      .help = "A's requests.",
+                                      .labels = code,
+                                      .nlabels = 1};
     uint64_t off;
 
     CU_ASSERT_EQUAL(shmet__arena_put_family((struct shmet__seg *)seg, i, &fam, &off), 0);
@@ -416,9 +426,9 @@ static void forge_records(const struct shmet__seg *seg, uint32_t i)
 
 /* ---- reading the daemon --------------------------------------------------- */
 
-static const char *const reasons[] = {"bad_op",         "unknown_series", "type_mismatch",
-                                      "bad_value",      "bad_definition", "family_conflict",
-                                      "ring_corrupt",   "bad_state"};
+static const char *const reasons[] = {"bad_op",       "unknown_series", "type_mismatch",
+                                      "bad_value",    "bad_definition", "family_conflict",
+                                      "ring_corrupt", "bad_state"};
 #define NREASONS (sizeof(reasons) / sizeof(reasons[0]))
 
 static int invalid_counts(double *out)
@@ -453,8 +463,8 @@ static bool answers(void)
     if (t_scrape(g_d.port, &ss) < 0)
         return false;
     t_samples_free(&ss);
-    if (t_roundtrip(g_d.port, "GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
-                    &r, false) < 0)
+    if (t_roundtrip(g_d.port, "GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", &r,
+                    false) < 0)
         return false;
     ok = r.status == 200 && strcmp(r.body, "ok\n") == 0;
     t_resp_free(&r);
@@ -556,13 +566,10 @@ static void scrape_during(pid_t scribbler, int *rounds, int *failed)
 static void check_a_exact(void)
 {
     struct t_samples ss;
-    uint64_t end = t_now_ms() + T_DEADLINE_MS;
 
     /* A reported done: its records are published; the next scrape drains
      * them, but allow for a slow machine anyway. */
-    while (t_scrape_value(g_d.port, "sc_a_requests_total{code=\"200\"}") != ROUNDS &&
-           t_now_ms() < end)
-        usleep(10 * 1000);
+    (void)t_wait_value(g_d.port, "sc_a_requests_total{code=\"200\"}", ROUNDS);
     CU_ASSERT_EQUAL_FATAL(t_scrape(g_d.port, &ss), 0);
     CU_ASSERT_EQUAL(t_samples_get(&ss, "sc_a_requests_total{code=\"200\"}"), ROUNDS);
     CU_ASSERT_EQUAL(t_samples_get(&ss, "sc_a_requests_total{code=\"500\"}"), 3.0 * ROUNDS);
@@ -729,8 +736,8 @@ int main(void)
     static const struct t_case tests[] = {
         {"test_fault_scribble_live", test_fault_scribble_live},
     };
-    const char *extra[] = {"--slots",       "8",     "--ring-records", "1024",
-                           "--arena-bytes", "16384", NULL};
+    const char *extra[] = {"--slots", "8", "--ring-records", "1024", "--arena-bytes",
+                           "16384",   NULL};
     const char *seed = getenv("SHMETRICS_SCRIBBLE_SEED");
     char ns[64];
     int rc;
