@@ -77,6 +77,14 @@ static const char *const usage_text[] = {
     "  its gauge contributions dropped, its slots freed. Counters and histograms\n"
     "  keep what it recorded.\n"
     "\n",
+    "The segment:\n"
+    "  If the segment file is truncated under it, shmetricsd says so on stderr,\n"
+    "  stops reading it and keeps serving the metrics it holds; when a valid\n"
+    "  segment is at the name again (made by a producer or shmtool create), it\n"
+    "  attaches to that one. A segment renamed over the name is followed too,\n"
+    "  after the old one is drained a last time. Counted in\n"
+    "  shmetrics_segment_lost_total and shmetrics_segment_attaches_total.\n"
+    "\n",
     "Signals:\n"
     "  SIGTERM, SIGINT  stop accepting, finish the replies in flight (at most\n"
     "                   2 s), exit 0; a second signal exits at once\n"

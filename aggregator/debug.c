@@ -29,19 +29,22 @@ static const char *type_name(uint8_t t)
 
 uint64_t debug_dropped_total(const struct debug_ctx *c)
 {
-    /* RELAXED: a statistic. */
-    return c->d->dropped_total +
-           atomic_load_explicit(&c->seg->hdr->noslot_dropped, memory_order_relaxed);
+    return c->d->dropped_total + c->d->noslot_total;
 }
 
+/* Geometry as validated at attach, then the hold on the segment
+ * (additions to the DESIGN schema: path, attached, attaches_total,
+ * lost_total). */
 static json_t *segment_obj(const struct debug_ctx *c)
 {
     char abi[16];
 
     snprintf(abi, sizeof(abi), "%u.%u", SHMET_ABI_MAJOR, (unsigned)c->seg->abi_minor);
-    return json_pack("{s:s, s:s, s:I, s:I, s:I}", "ns", c->seg->ns, "abi", abi, "slots",
-                     (json_int_t)c->seg->slots, "ring_records", (json_int_t)c->seg->ring_records,
-                     "arena_bytes", (json_int_t)c->seg->arena_bytes);
+    return json_pack("{s:s, s:s, s:I, s:I, s:I, s:s, s:b, s:I, s:I}", "ns", c->seg->ns, "abi", abi,
+                     "slots", (json_int_t)c->seg->slots, "ring_records",
+                     (json_int_t)c->seg->ring_records, "arena_bytes",
+                     (json_int_t)c->seg->arena_bytes, "path", c->path, "attached", c->attached,
+                     "attaches_total", (json_int_t)c->attaches, "lost_total", (json_int_t)c->lost);
 }
 
 static json_t *aggregator_obj(const struct debug_ctx *c)
@@ -53,30 +56,38 @@ static json_t *aggregator_obj(const struct debug_ctx *c)
                      (json_int_t)c->st->nfamilies, "series", (json_int_t)c->st->nseries);
 }
 
-static json_t *producer_obj(const struct debug_ctx *c, uint32_t i)
+void debug_slot_read(const struct shmet__seg *seg, uint32_t i, struct debug_slot *out)
 {
-    struct shmet_abi_slot *sl = shmet__slot(c->seg, i);
+    struct shmet_abi_slot *sl = shmet__slot(seg, i);
+
     /* ACQUIRE/RELAXED as in drain_slot(); a report, not a decision. */
-    uint32_t state = atomic_load_explicit(&sl->state, memory_order_acquire);
-    uint64_t head = atomic_load_explicit(&sl->head, memory_order_acquire);
-    uint64_t defines = atomic_load_explicit(&sl->defines, memory_order_relaxed);
+    out->state = atomic_load_explicit(&sl->state, memory_order_acquire);
+    out->head = atomic_load_explicit(&sl->head, memory_order_acquire);
+    out->defines = atomic_load_explicit(&sl->defines, memory_order_relaxed);
     /* RELAXED: we are the only writer of tail (one aggregator holds the
      * segment lock), and nothing is read through it here. */
-    uint64_t tail = atomic_load_explicit(&sl->tail, memory_order_relaxed);
+    out->tail = atomic_load_explicit(&sl->tail, memory_order_relaxed);
+    out->pid = atomic_load_explicit(&sl->pid, memory_order_relaxed);
+    out->tid = atomic_load_explicit(&sl->tid, memory_order_relaxed);
+    out->generation = atomic_load_explicit(&sl->generation, memory_order_relaxed);
+    out->ring_used = shmet__ring_used(seg, i);
+    out->dropped = atomic_load_explicit(&sl->dropped, memory_order_relaxed);
+    out->arena_used = atomic_load_explicit(&sl->arena_used, memory_order_relaxed);
+    out->arena_dropped = atomic_load_explicit(&sl->arena_dropped, memory_order_relaxed);
+}
 
-    if (state == SHMET_SLOT_FREE)
+static json_t *producer_obj(const struct debug_slot *p, uint32_t i)
+{
+    if (p->state == SHMET_SLOT_FREE)
         return NULL;
-    return json_pack(
-        "{s:I, s:i, s:i, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "slot", (json_int_t)i, "pid",
-        (int)atomic_load_explicit(&sl->pid, memory_order_relaxed), "tid",
-        (int)atomic_load_explicit(&sl->tid, memory_order_relaxed), "generation",
-        (json_int_t)atomic_load_explicit(&sl->generation, memory_order_relaxed), "state",
-        shmet__slot_state_name(state), "ring_used", (json_int_t)shmet__ring_used(c->seg, i),
-        "ring_tail", (json_int_t)tail, "samples_total",
-        (json_int_t)(head >= defines ? head - defines : 0), "dropped_total",
-        (json_int_t)atomic_load_explicit(&sl->dropped, memory_order_relaxed), "arena_used",
-        (json_int_t)atomic_load_explicit(&sl->arena_used, memory_order_relaxed),
-        "arena_dropped", (json_int_t)atomic_load_explicit(&sl->arena_dropped, memory_order_relaxed));
+    return json_pack("{s:I, s:i, s:i, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "slot",
+                     (json_int_t)i, "pid", (int)p->pid, "tid", (int)p->tid, "generation",
+                     (json_int_t)p->generation, "state", shmet__slot_state_name(p->state),
+                     "ring_used", (json_int_t)p->ring_used, "ring_tail", (json_int_t)p->tail,
+                     "samples_total",
+                     (json_int_t)(p->head >= p->defines ? p->head - p->defines : 0),
+                     "dropped_total", (json_int_t)p->dropped, "arena_used",
+                     (json_int_t)p->arena_used, "arena_dropped", (json_int_t)p->arena_dropped);
 }
 
 static json_t *histogram_fields(json_t *o, const struct store_series *s)
@@ -149,8 +160,8 @@ int debug_render(const struct debug_ctx *c, struct buf *out)
     json_t *producers = json_array(), *families = json_array(), *doc, *p;
     char *text;
 
-    for (uint32_t i = 0; i < c->seg->slots; i++)
-        if ((p = producer_obj(c, i)) != NULL)
+    for (uint32_t i = 0; i < c->nslots; i++)
+        if ((p = producer_obj(&c->slots[i], i)) != NULL)
             json_array_append_new(producers, p);
     for (uint32_t i = 0; fams != NULL && i < c->st->nfamilies; i++)
         json_array_append_new(families, family_obj(fams[i]));

@@ -8,19 +8,36 @@
 #ifndef SHMETRICS_AGGREGATOR_DEBUG_H
 #define SHMETRICS_AGGREGATOR_DEBUG_H
 
+#include <stdbool.h>
+
 #include "buf.h"
 #include "drain.h"
 #include "store.h"
 
+/* One producer slot as read from the segment. */
+struct debug_slot {
+    uint32_t state, generation;
+    int32_t pid, tid;
+    uint64_t ring_used, head, tail, defines, dropped, arena_used, arena_dropped;
+};
+
 struct debug_ctx {
-    const struct shmet__seg *seg;
+    const struct shmet__seg *seg; /* geometry only: the mapping may be gone */
     struct store *st;
     const struct drain *d;
     int32_t pid;
     double uptime_seconds;
+    const struct debug_slot *slots; /* read by debug_slot_read() beforehand */
+    uint32_t nslots;                /* 0 while the segment is lost */
+    const char *path;               /* the segment file */
+    bool attached;                  /* false: lost, waiting for a new one */
+    uint64_t attaches, lost;
 };
 
-/* Append the document to out; 0 or -ENOMEM. */
+/* Copy slot i of seg into out. Reads the segment (guard it: guard.h). */
+void debug_slot_read(const struct shmet__seg *seg, uint32_t i, struct debug_slot *out);
+
+/* Append the document to out; 0 or -ENOMEM. Reads no segment. */
 int debug_render(const struct debug_ctx *c, struct buf *out);
 
 /* Ring-full drops seen plus samples dropped for want of a slot. */

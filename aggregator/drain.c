@@ -87,6 +87,7 @@ int drain_init(struct drain *d, struct shmet__seg *seg, struct store *st)
     memset(d, 0, offsetof(struct drain, defbuf));
     d->seg = seg;
     d->st = st;
+    d->nslots = d->ncounted = seg->slots;
     d->slots = calloc(seg->slots, sizeof(*d->slots));
     d->slot_samples = calloc(seg->slots, sizeof(uint64_t));
     d->slot_dropped = calloc(seg->slots, sizeof(uint64_t));
@@ -112,14 +113,56 @@ static void slot_detach(struct slot_state *ss)
 
 void drain_fini(struct drain *d)
 {
-    for (uint32_t i = 0; d->slots != NULL && i < d->seg->slots; i++)
-        slot_detach(&d->slots[i]);
+    drain_forget(d);
     free(d->slots);
     free(d->slot_samples);
     free(d->slot_dropped);
     d->slots = NULL;
     d->slot_samples = NULL;
     d->slot_dropped = NULL;
+    d->nslots = d->ncounted = 0;
+}
+
+void drain_forget(struct drain *d)
+{
+    for (uint32_t i = 0; d->slots != NULL && i < d->nslots; i++)
+        slot_detach(&d->slots[i]);
+    d->active = 0;
+}
+
+/* Grow a per-slot count array to n entries, the new ones zero. */
+static int grow_counts(uint64_t **a, uint32_t old, uint32_t n)
+{
+    uint64_t *p = realloc(*a, (size_t)n * sizeof(**a));
+
+    if (p == NULL)
+        return -ENOMEM;
+    memset(p + old, 0, (size_t)(n - old) * sizeof(*p));
+    *a = p;
+    return 0;
+}
+
+int drain_rebind(struct drain *d)
+{
+    uint32_t n = d->seg->slots;
+    struct slot_state *slots = calloc(n, sizeof(*slots));
+
+    drain_forget(d);
+    if (slots == NULL)
+        return -ENOMEM;
+    if (n > d->ncounted) {
+        if (grow_counts(&d->slot_samples, d->ncounted, n) < 0 ||
+            grow_counts(&d->slot_dropped, d->ncounted, n) < 0) {
+            free(slots);
+            return -ENOMEM; /* a grown first array is harmless */
+        }
+        d->ncounted = n;
+    }
+    free(d->slots);
+    d->slots = slots;
+    d->nslots = n;
+    d->noslot_seen = 0; /* a new header counts from its own start */
+    return 0;
 }
 
 static void slot_attach(struct drain *d, uint32_t idx, uint32_t gen)
@@ -375,6 +418,26 @@ static void note_drops(struct drain *d, uint32_t idx, struct slot_state *ss)
     ss->dropped_seen = now;
 }
 
+/* A state no claim or retire writes, or generation 0 (never written by a
+ * claim) on a slot in use: the slot is corrupt. Forget it, and count each
+ * bad (state, generation) once, not once per drain. */
+static bool bad_state(struct drain *d, struct slot_state *ss, uint32_t state, uint32_t gen)
+{
+    bool in_use = state == SHMET_SLOT_ACTIVE || state == SHMET_SLOT_DEAD;
+
+    if (state <= SHMET_SLOT_DEAD && !(in_use && gen == 0))
+        return false;
+    if (ss->attached)
+        slot_detach(ss);
+    if (!ss->bad || ss->bad_state != state || ss->bad_gen != gen) {
+        refuse(d, ss, INV_BAD_STATE);
+        ss->bad = true;
+        ss->bad_state = state;
+        ss->bad_gen = gen;
+    }
+    return true;
+}
+
 uint64_t drain_slot(struct drain *d, uint32_t idx)
 {
     struct shmet_abi_slot *sl = shmet__slot(d->seg, idx);
@@ -387,9 +450,12 @@ uint64_t drain_slot(struct drain *d, uint32_t idx)
     uint32_t gen = atomic_load_explicit(&sl->generation, memory_order_relaxed);
     int n = 0;
 
+    if (bad_state(d, ss, state, gen))
+        return 0;
     if (state != SHMET_SLOT_ACTIVE && state != SHMET_SLOT_DEAD) {
         if (ss->attached)
             slot_detach(ss); /* freed behind our back; nothing left to read */
+        ss->bad = false;
         return 0;
     }
     if (!ss->attached || ss->gen != gen)
@@ -416,18 +482,37 @@ uint64_t drain_slot(struct drain *d, uint32_t idx)
     return d->samples_total - before;
 }
 
+/* Account the samples producers dropped for want of a free slot (header,
+ * any writer): only increases count, as in note_drops(). */
+static void note_noslot(struct drain *d)
+{
+    /* RELAXED: a statistic. */
+    uint64_t now = atomic_load_explicit(&d->seg->hdr->noslot_dropped, memory_order_relaxed);
+
+    if (now > d->noslot_seen)
+        d->noslot_total += now - d->noslot_seen;
+    d->noslot_seen = now;
+}
+
 uint64_t drain_all(struct drain *d)
 {
     uint64_t n = 0;
+    uint32_t active = 0;
 
-    for (uint32_t i = 0; i < d->seg->slots; i++)
+    for (uint32_t i = 0; i < d->nslots; i++) {
         n += drain_slot(d, i);
+        /* RELAXED: a report of the state just drained. */
+        active += atomic_load_explicit(&shmet__slot(d->seg, i)->state, memory_order_relaxed) ==
+                  SHMET_SLOT_ACTIVE;
+    }
+    d->active = active;
+    note_noslot(d);
     return n;
 }
 
 void drain_owner_gone(struct drain *d, uint32_t idx, uint32_t gen)
 {
-    if (idx >= d->seg->slots)
+    if (idx >= d->nslots)
         return;
     (void)shmet__slot_retire(d->seg, idx, gen);
     (void)drain_slot(d, idx);
@@ -437,7 +522,7 @@ uint32_t drain_check_liveness(struct drain *d)
 {
     uint32_t dead = 0;
 
-    for (uint32_t i = 0; i < d->seg->slots; i++) {
+    for (uint32_t i = 0; i < d->nslots; i++) {
         struct shmet_abi_slot *sl = shmet__slot(d->seg, i);
         /* ACQUIRE: as in drain_slot(). */
         uint32_t state = atomic_load_explicit(&sl->state, memory_order_acquire);

@@ -55,16 +55,23 @@ struct slot_state {
     uint64_t samples;      /* records applied, this generation */
     uint64_t invalid;      /* refused, this generation */
     uint64_t dropped_seen; /* slot->dropped when last read */
+    bool bad;              /* detached: state/generation below were refused */
+    uint32_t bad_state, bad_gen;
 };
 
 struct drain {
     struct shmet__seg *seg;
     struct store *st;
     struct slot_state *slots;
-    uint64_t samples_total;  /* all records applied, ever */
-    uint64_t dropped_total;  /* ring-full drops seen in any slot, ever */
-    uint64_t *slot_samples;  /* per slot index, all generations */
-    uint64_t *slot_dropped;  /* per slot index, all generations */
+    uint32_t nslots;        /* entries of slots: seg->slots at the last (re)bind */
+    uint32_t ncounted;      /* entries of slot_samples and slot_dropped */
+    uint32_t active;        /* ACTIVE slots seen by the last drain_all() */
+    uint64_t samples_total; /* all records applied, ever */
+    uint64_t dropped_total; /* ring-full drops seen in any slot, ever */
+    uint64_t noslot_total;  /* samples producers dropped for want of a slot, ever */
+    uint64_t noslot_seen;   /* the header's noslot_dropped when last read */
+    uint64_t *slot_samples; /* per slot index, all generations and segments */
+    uint64_t *slot_dropped; /* per slot index, all generations and segments */
     uint64_t invalid[INV_COUNT];
     uint64_t slots_freed;
     uint64_t defines;
@@ -74,7 +81,16 @@ struct drain {
 int drain_init(struct drain *d, struct shmet__seg *seg, struct store *st);
 void drain_fini(struct drain *d);
 
-/* Drain every slot once. Returns the records applied. */
+/* The segment is gone (tag-seg-hold in hold.h): forget every slot without
+ * touching the mapping; gauge contributions leave, totals stay. */
+void drain_forget(struct drain *d);
+/* *d->seg is now another segment: forget the old slots and size the slot
+ * state for the new geometry. Totals, per-slot counts included, go on.
+ * Touches no segment. 0 or -ENOMEM (then nothing changed but the forget). */
+int drain_rebind(struct drain *d);
+
+/* Drain every slot once; note the ACTIVE slots and the header's no-slot
+ * drops. Returns the records applied. */
 uint64_t drain_all(struct drain *d);
 /* Drain one slot; frees it when DEAD and empty. */
 uint64_t drain_slot(struct drain *d, uint32_t idx);

@@ -304,6 +304,47 @@ static void new_conn(struct loop *l, int fd, uint64_t now)
     conn_next(l, lc, CONN_RECV);
 }
 
+/* ---- what reads the segment: guarded (tag-seg-guard) ---------------------- */
+
+static void scan_cb(void *arg)
+{
+    struct loop *l = arg;
+
+    watch_scan(&l->watches, l->srv->d, arm_pidfd, l);
+}
+
+static void scan_watches(struct loop *l)
+{
+    (void)server_guarded(l->srv, scan_cb, l);
+}
+
+static void liveness_cb(void *arg)
+{
+    struct loop *l = arg;
+
+    (void)drain_check_liveness(l->srv->d);
+}
+
+struct fired {
+    struct loop *l;
+    struct watch w;
+};
+
+static void fired_cb(void *arg)
+{
+    struct fired *f = arg;
+
+    watch_fired(&f->l->watches, &f->w, f->l->srv->d);
+}
+
+static void on_pidfd(struct loop *l, uint32_t index)
+{
+    struct fired f = {.l = l};
+
+    if (watch_take(&l->watches, index, &f.w))
+        (void)server_guarded(l->srv, fired_cb, &f);
+}
+
 /* The drain timer's interval after a drain that applied n records
  * (tag-drain-backoff in loop.h). */
 static void note_drain(struct loop *l, uint64_t n)
@@ -343,7 +384,7 @@ static void on_conn(struct loop *l, enum ud_kind kind, uint32_t idx, int res, ui
     if (l->srv->d->samples_total != before) {
         /* A scrape's drain found records: producers are busy, perhaps new. */
         note_drain(l, 1);
-        watch_scan(&l->watches, l->srv->d, arm_pidfd, l);
+        scan_watches(l);
     }
     conn_next(l, lc, next);
 }
@@ -382,11 +423,14 @@ static void housekeep(struct loop *l, uint64_t now)
         if (lc != NULL && !lc->closing && conn_expired(&lc->c, now))
             conn_kill(l, lc);
     }
-    watch_scan(&l->watches, l->srv->d, arm_pidfd, l);
+    /* Truncated, replaced, back (hold.h): a new segment has other slots. */
+    if (server_check_segment(l->srv))
+        (void)watch_reset(&l->watches, l->srv->hold.seg.slots);
+    scan_watches(l);
     /* With a pidfd for every active slot the liveness check is only a
      * safety net; without, it is how deaths are noticed. */
     if (watch_uncovered(&l->watches) || l->housekeep_ticks % LOOP_LIVENESS_SLOW == 0)
-        (void)drain_check_liveness(l->srv->d);
+        (void)server_guarded(l->srv, liveness_cb, l);
 }
 
 static void on_timer(struct loop *l, uint64_t now)
@@ -396,7 +440,7 @@ static void on_timer(struct loop *l, uint64_t now)
     server_heartbeat(l->srv);
     note_drain(l, n);
     if (n > 0)
-        watch_scan(&l->watches, l->srv->d, arm_pidfd, l); /* a new producer defines first */
+        scan_watches(l); /* a new producer defines first */
     if (now >= l->next_housekeep_ns)
         housekeep(l, now);
     arm_timer(l);
@@ -452,7 +496,7 @@ static void dispatch(struct loop *l, const struct io_uring_cqe *cqe, uint64_t no
         on_timer(l, now);
         break;
     case UD_PIDFD:
-        watch_fired(&l->watches, (uint32_t)idx, l->srv->d);
+        on_pidfd(l, (uint32_t)idx);
         break;
     case UD_RECV:
     case UD_SEND:
@@ -476,7 +520,7 @@ int loop_run(struct loop *l, struct server *srv, int listen_fd)
 
     l->srv = srv;
     l->listen_fd = listen_fd;
-    if ((rc = watch_init(&l->watches, srv->seg.slots)) < 0)
+    if ((rc = watch_init(&l->watches, srv->hold.seg.slots)) < 0)
         return 1;
     l->next_housekeep_ns = mono_ns();
     arm_accept(l);

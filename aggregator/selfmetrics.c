@@ -74,6 +74,14 @@ int self_init(struct selfmetrics *m, struct store *st, const struct drain *d)
               NULL, &m->producers);
     rc |= fam(st, "shmetrics_slots_freed_total", "Slots drained and freed after their owner left.",
               SHMET_TYPE_COUNTER, NULL, &m->slots_freed);
+    rc |= fam(st, "shmetrics_segment_attaches_total",
+              "Times shmetricsd attached to a segment: at start, then after a loss or a "
+              "replacement.",
+              SHMET_TYPE_COUNTER, NULL, &m->attaches);
+    rc |= fam(st, "shmetrics_segment_lost_total",
+              "Times the segment was truncated under shmetricsd, which then kept its metrics "
+              "and waited for a valid segment at the name.",
+              SHMET_TYPE_COUNTER, NULL, &m->lost);
     rc |= fam(st, "shmetrics_drain_duration_seconds", "Time to drain every slot once.",
               SHMET_TYPE_HISTOGRAM, NULL, &m->drain_seconds);
     rc |= fam(st, "shmetrics_scrape_duration_seconds", "Time to render one /metrics response.",
@@ -113,29 +121,26 @@ static void set_gauge(struct store *st, struct store_family *f, const char *v, d
 
 static void update_slots(struct selfmetrics *m, struct store *st, const struct drain *d)
 {
-    uint32_t active = 0;
     char idx[16];
 
-    for (uint32_t i = 0; i < d->seg->slots; i++) {
-        struct shmet_abi_slot *sl = shmet__slot(d->seg, i);
-        /* RELAXED: a report. */
-        active += atomic_load_explicit(&sl->state, memory_order_relaxed) == SHMET_SLOT_ACTIVE;
+    for (uint32_t i = 0; i < d->ncounted; i++) {
         if (d->slot_samples[i] == 0 && d->slot_dropped[i] == 0)
             continue; /* a slot never used has no series */
         snprintf(idx, sizeof(idx), "%u", i);
         set_counter(st, m->samples, idx, (double)d->slot_samples[i]);
         set_counter(st, m->dropped, idx, (double)d->slot_dropped[i]);
     }
-    set_gauge(st, m->producers, NULL, active);
+    set_gauge(st, m->producers, NULL, d->active);
 }
 
-void self_update(struct selfmetrics *m, struct store *st, const struct drain *d)
+void self_update(struct selfmetrics *m, struct store *st, const struct drain *d,
+                 const struct self_segment *seg)
 {
     update_slots(m, st, d);
-    /* RELAXED: a statistic. */
-    set_counter(st, m->noslot, NULL,
-                (double)atomic_load_explicit(&d->seg->hdr->noslot_dropped, memory_order_relaxed));
+    set_counter(st, m->noslot, NULL, (double)d->noslot_total);
     set_counter(st, m->slots_freed, NULL, (double)d->slots_freed);
+    set_counter(st, m->attaches, NULL, (double)seg->attaches);
+    set_counter(st, m->lost, NULL, (double)seg->lost);
     for (int r = 0; r < INV_COUNT; r++)
         set_counter(st, m->invalid, invalid_reason_name((enum invalid_reason)r),
                     (double)d->invalid[r]);

@@ -12,13 +12,21 @@
 
 struct selfmetrics {
     struct store_family *samples, *dropped, *invalid, *series, *folded, *producers, *noslot,
-        *drain_seconds, *scrape_seconds, *build, *families, *slots_freed;
+        *drain_seconds, *scrape_seconds, *build, *families, *slots_freed, *attaches, *lost;
     struct store_series *drain_s, *scrape_s;
 };
 
+/* The server's hold on the segment (hold.h), as counted. */
+struct self_segment {
+    uint64_t attaches; /* attaches, the first included */
+    uint64_t lost;     /* times the segment was lost (truncated under us) */
+};
+
 int self_init(struct selfmetrics *m, struct store *st, const struct drain *d);
-/* Copy current totals into the internal families. */
-void self_update(struct selfmetrics *m, struct store *st, const struct drain *d);
+/* Copy current totals into the internal families. Reads no segment: the
+ * drain noted what it saw there. */
+void self_update(struct selfmetrics *m, struct store *st, const struct drain *d,
+                 const struct self_segment *seg);
 void self_observe_drain(struct selfmetrics *m, double seconds);
 void self_observe_scrape(struct selfmetrics *m, double seconds);
 

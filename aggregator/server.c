@@ -1,17 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * aggregator/server.c - see server.h. Two consumers draining the same
- * rings would corrupt them (each ring has one consumer by design), so the
- * segment file is held with an exclusive flock() for the process's
- * lifetime; the kernel drops the lock when the process dies, however it
- * dies, so a crashed aggregator never blocks its successor.
+ * aggregator/server.c - see server.h. What reads or writes the segment is
+ * a small callback run by server_guarded(), so that a segment truncated
+ * under us cuts the callback short instead of killing the process.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,53 +40,6 @@ static uint64_t mono_ns(void)
 
 /* ---- open / close -------------------------------------------------------- */
 
-/* Lock the segment file of s->seg; 0, -EWOULDBLOCK or another -errno. */
-static int lock_segment(struct server *s)
-{
-    char path[512];
-    int rc = shmet__seg_path(s->seg.ns, path, sizeof(path));
-
-    if (rc < 0)
-        return rc;
-    s->lock_fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-    if (s->lock_fd < 0) {
-        rc = -errno;
-        fprintf(stderr, "shmetricsd: %s: %s\n", path, strerror(errno));
-        return rc;
-    }
-    if (flock(s->lock_fd, LOCK_EX | LOCK_NB) == 0)
-        return 0;
-    rc = -errno;
-    if (rc == -EWOULDBLOCK) {
-        /* RELAXED: only a name for the message. */
-        int32_t other = atomic_load_explicit(&s->seg.hdr->aggregator_pid, memory_order_relaxed);
-        if (other > 0)
-            fprintf(stderr, "shmetricsd: another shmetricsd (pid %d) already serves namespace %s\n",
-                    (int)other, s->seg.ns);
-        else /* it holds the lock but has not written its pid yet */
-            fprintf(stderr, "shmetricsd: another shmetricsd already serves namespace %s\n",
-                    s->seg.ns);
-    } else {
-        fprintf(stderr, "shmetricsd: cannot lock %s: %s\n", path, strerror(-rc));
-    }
-    return rc;
-}
-
-static int open_segment(struct server *s, const struct server_config *cfg)
-{
-    int rc = shmet__seg_open(cfg->ns, &cfg->geo, SHMET_SEG_CREATE, SHMET_MODE_DEFAULT, &s->seg);
-
-    if (rc < 0) {
-        fprintf(stderr, "shmetricsd: namespace %s: %s\n", shmet__ns_resolve(cfg->ns),
-                shmet__strerror(rc));
-        return rc;
-    }
-    if (s->seg.created)
-        printf("created segment for namespace %s (%u slots, %u records, %u arena bytes)\n",
-               s->seg.ns, s->seg.slots, s->seg.ring_records, s->seg.arena_bytes);
-    return 0;
-}
-
 static int build_store(struct server *s, const struct server_config *cfg)
 {
     int rc;
@@ -100,7 +49,7 @@ static int build_store(struct server *s, const struct server_config *cfg)
     s->d = malloc(sizeof(*s->d));
     if (s->d == NULL)
         return -ENOMEM;
-    if ((rc = drain_init(s->d, &s->seg, &s->st)) < 0) {
+    if ((rc = drain_init(s->d, &s->hold.seg, &s->st)) < 0) {
         free(s->d);
         s->d = NULL;
         return rc;
@@ -148,28 +97,23 @@ int server_open(struct server *s, const struct server_config *cfg)
     int rc;
 
     memset(s, 0, sizeof(*s));
-    s->lock_fd = -1;
+    s->hold.fd = -1;
     s->pid = (int32_t)getpid();
     s->start_ns = mono_ns();
     s->expo.consts = cfg->consts;
     s->expo.nconsts = cfg->nconsts;
     buf_init(&s->spare);
-    if ((rc = open_segment(s, cfg)) < 0)
-        return rc;
-    if ((rc = lock_segment(s)) < 0)
-        goto err_seg;
-    /* RELAXED: a report for shmtool and producers; nothing is published
-     * through it. We hold the lock, so no other aggregator writes it. */
-    atomic_store_explicit(&s->seg.hdr->aggregator_pid, s->pid, memory_order_relaxed);
+    if ((rc = hold_open(&s->hold, cfg->ns, &cfg->geo, s->pid)) < 0)
+        goto err_hold;
     server_heartbeat(s);
     if ((rc = build_store(s, cfg)) < 0) {
         fprintf(stderr, "shmetricsd: %s\n", strerror(-rc));
-        goto err_seg;
+        goto err_hold;
     }
     load_checkpoint(s, cfg);
     (void)server_drain(s); /* what producers wrote while no aggregator ran */
     return 0;
-err_seg:
+err_hold:
     server_close(s);
     return rc;
 }
@@ -185,30 +129,64 @@ void server_close(struct server *s)
     }
     store_fini(&s->st);
     buf_free(&s->spare);
-    if (s->seg.base != NULL && s->lock_fd >= 0) {
-        int32_t mine = s->pid;
-        /* RELAXED: as in server_open(); clear only our own mark. */
-        atomic_compare_exchange_strong_explicit(&s->seg.hdr->aggregator_pid, &mine, 0,
-                                                memory_order_relaxed, memory_order_relaxed);
-    }
-    shmet__seg_close(&s->seg);
-    if (s->lock_fd >= 0)
-        close(s->lock_fd);
-    s->lock_fd = -1;
+    hold_close(&s->hold);
+}
+
+int server_guarded(struct server *s, void (*fn)(void *), void *arg)
+{
+    int rc = hold_run(&s->hold, fn, arg);
+
+    if (rc == -EFAULT && s->d != NULL)
+        drain_forget(s->d); /* its slot state points into the lost mapping */
+    return rc;
+}
+
+static void drain_cb(void *arg)
+{
+    struct server *s = arg;
+
+    s->drained = drain_all(s->d);
 }
 
 uint64_t server_drain(struct server *s)
 {
-    uint64_t t0 = mono_ns(), n = drain_all(s->d);
+    uint64_t t0 = mono_ns();
 
+    s->drained = 0;
+    if (server_guarded(s, drain_cb, s) == -ENXIO)
+        return 0; /* no segment: nothing to time */
     self_observe_drain(&s->self, (double)(mono_ns() - t0) / 1e9);
-    return n;
+    return s->drained;
+}
+
+static void heartbeat_cb(void *arg)
+{
+    struct server *s = arg;
+
+    /* RELAXED: a liveness report; readers compare it with their clock. */
+    atomic_store_explicit(&s->hold.seg.hdr->heartbeat_ns, shmet__now_ns(), memory_order_relaxed);
 }
 
 void server_heartbeat(struct server *s)
 {
-    /* RELAXED: a liveness report; readers compare it with their clock. */
-    atomic_store_explicit(&s->seg.hdr->heartbeat_ns, shmet__now_ns(), memory_order_relaxed);
+    (void)server_guarded(s, heartbeat_cb, s);
+}
+
+bool server_check_segment(struct server *s)
+{
+    enum hold_change c = hold_check(&s->hold, drain_cb, s);
+
+    if (c == HOLD_LOST)
+        drain_forget(s->d);
+    if (c != HOLD_NEW)
+        return false;
+    if (drain_rebind(s->d) < 0) {
+        hold_drop(&s->hold, "out of memory for its slots");
+        return false;
+    }
+    server_heartbeat(s);
+    (void)server_drain(s); /* what producers wrote before we came */
+    return true;
 }
 
 /* ---- replies ------------------------------------------------------------- */
@@ -282,6 +260,13 @@ static void swap_bufs(struct buf *a, struct buf *b)
     *b = t;
 }
 
+static void update_self(struct server *s)
+{
+    struct self_segment seg = {.attaches = s->hold.attaches, .lost = s->hold.losses};
+
+    self_update(&s->self, &s->st, s->d, &seg);
+}
+
 static int route_metrics(struct server *s, const struct http_request *req, struct reply *r)
 {
     enum expo_format fmt = negotiate_format(req->accept, req->naccept);
@@ -291,7 +276,7 @@ static int route_metrics(struct server *s, const struct http_request *req, struc
     int rc;
 
     (void)server_drain(s); /* what was recorded before the request is in it */
-    self_update(&s->self, &s->st, s->d);
+    update_self(s);
     t0 = mono_ns();
     if (!gz && s->spare.cap > r->body.cap)
         swap_bufs(&s->spare, &r->body); /* the smaller one waits as spare */
@@ -312,19 +297,46 @@ static int route_metrics(struct server *s, const struct http_request *req, struc
     return 0;
 }
 
+struct debug_read {
+    const struct shmet__seg *seg;
+    struct debug_slot *slots;
+};
+
+static void debug_read_cb(void *arg)
+{
+    struct debug_read *r = arg;
+
+    for (uint32_t i = 0; i < r->seg->slots; i++)
+        debug_slot_read(r->seg, i, &r->slots[i]);
+}
+
 static int route_debug(struct server *s, struct reply *r)
 {
-    struct debug_ctx c = {.seg = &s->seg,
+    struct debug_read rd = {.seg = &s->hold.seg,
+                            .slots = calloc(s->hold.seg.slots, sizeof(struct debug_slot))};
+    struct debug_ctx c = {.seg = &s->hold.seg,
                           .st = &s->st,
                           .d = s->d,
                           .pid = s->pid,
-                          .uptime_seconds = (double)(mono_ns() - s->start_ns) / 1e9};
+                          .uptime_seconds = (double)(mono_ns() - s->start_ns) / 1e9,
+                          .slots = rd.slots,
+                          .path = s->hold.path};
+    int rc;
 
+    if (rd.slots == NULL)
+        return -ENOMEM;
     (void)server_drain(s);
-    self_update(&s->self, &s->st, s->d);
+    update_self(s);
+    if (server_guarded(s, debug_read_cb, &rd) == 0)
+        c.nslots = s->hold.seg.slots;
+    c.attached = !s->hold.lost; /* after the reads above, which may lose it */
+    c.attaches = s->hold.attaches;
+    c.lost = s->hold.losses;
     r->status = 200;
     r->content_type = "application/json";
-    return debug_render(&c, &r->body);
+    rc = debug_render(&c, &r->body);
+    free(rd.slots);
+    return rc;
 }
 
 static void route_index(struct server *s, struct reply *r)
@@ -337,7 +349,7 @@ static void route_index(struct server *s, struct reply *r)
                "<li><a href=\"metrics\">/metrics</a>: Prometheus text 0.0.4 or OpenMetrics</li>\n"
                "<li><a href=\"debug\">/debug</a>: producers, families and quantiles (JSON)</li>\n"
                "<li><a href=\"healthz\">/healthz</a>: liveness</li>\n</ul></body></html>\n",
-               SHMET_VERSION, s->seg.ns);
+               SHMET_VERSION, s->hold.ns);
 }
 
 int server_handle(struct server *s, const struct http_request *req, struct reply *r)

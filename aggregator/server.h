@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * aggregator/server.h - the aggregator's state and its answers: the
- * segment (held under an exclusive lock, so one shmetricsd per namespace),
- * the store, the drain and the self metrics; timed drains; and the routing
- * of a parsed request to a reply (GET /metrics, /debug, /healthz, /).
- * No sockets here: the event loop (loop.c) calls in and sends the reply.
+ * aggregator/server.h - the aggregator's state and its answers: the hold
+ * on the segment (hold.h: locked, so one shmetricsd per namespace; lost,
+ * replaced and attached again under us), the store, the drain and the
+ * self metrics; timed drains; and the routing of a parsed request to a
+ * reply (GET /metrics, /debug, /healthz, /). No sockets here: the event
+ * loop (loop.c) calls in and sends the reply. Every access to the segment
+ * goes through server_guarded() (tag-seg-guard in guard.h).
  */
 #ifndef SHMETRICS_AGGREGATOR_SERVER_H
 #define SHMETRICS_AGGREGATOR_SERVER_H
@@ -16,6 +18,7 @@
 #include "buf.h"
 #include "drain.h"
 #include "expo.h"
+#include "hold.h"
 #include "http.h"
 #include "selfmetrics.h"
 #include "shm.h"
@@ -30,8 +33,7 @@ struct server_config {
 };
 
 struct server {
-    struct shmet__seg seg;
-    int lock_fd; /* the segment file, flock()ed exclusively */
+    struct hold hold; /* the segment: hold.seg is what the drain reads */
     struct store st;
     struct drain *d; /* large (a definition buffer): on the heap */
     struct selfmetrics self;
@@ -39,6 +41,7 @@ struct server {
     struct buf spare; /* the largest exposition buffer not in use (below) */
     uint64_t start_ns;  /* CLOCK_MONOTONIC at start */
     int32_t pid;
+    uint64_t drained;     /* records applied by the last guarded drain */
     char state_path[512]; /* the checkpoint file (checkpoint.h) */
 };
 
@@ -76,6 +79,17 @@ uint64_t server_drain(struct server *s);
 
 /* Store the heartbeat (CLOCK_REALTIME) in the segment header. */
 void server_heartbeat(struct server *s);
+
+/* Run fn(arg), which reads the segment, guarded: 0, or -ENXIO (no segment:
+ * fn did not run) or -EFAULT (the segment was lost under fn, which was cut
+ * short; the drain has forgotten it). */
+int server_guarded(struct server *s, void (*fn)(void *), void *arg);
+
+/* Once a second: has the segment been truncated, replaced, or (while
+ * lost) created again? Follows it (hold_check()). Returns true when the
+ * drain reads another segment now, whose geometry may differ: per-slot
+ * state elsewhere must be rebuilt. */
+bool server_check_segment(struct server *s);
 
 /* Answer a parsed request (req->status 200). Returns 0, or -ENOMEM with a
  * 500 reply already made. */

@@ -45,6 +45,35 @@ void watch_fini(struct watches *ws)
     memset(ws, 0, sizeof(*ws));
 }
 
+int watch_reset(struct watches *ws, uint32_t slots)
+{
+    uint32_t *seen = calloc(slots, sizeof(*seen));
+    bool *covered = calloc(slots, sizeof(*covered));
+
+    free(ws->seen_gen);
+    free(ws->covered);
+    ws->seen_gen = seen;
+    ws->covered = covered;
+    ws->uncovered = 0;
+    if (seen == NULL || covered == NULL) {
+        free(seen);
+        free(covered);
+        ws->seen_gen = NULL;
+        ws->covered = NULL;
+        ws->slots = 0; /* the liveness check does it all: watch_uncovered() */
+        return -ENOMEM;
+    }
+    ws->slots = slots;
+    ws->max = slots * 2 > 64 ? slots * 2 : 64;
+    return 0;
+}
+
+/* Slots both we and the drain know: the same, unless a reset failed. */
+static uint32_t slots_known(const struct watches *ws, const struct drain *d)
+{
+    return ws->slots < d->nslots ? ws->slots : d->nslots;
+}
+
 static bool find(const struct watches *ws, int32_t pid, uint64_t start_time)
 {
     for (uint32_t i = 0; i < ws->n; i++)
@@ -116,7 +145,7 @@ static bool watch_owner(struct watches *ws, struct drain *d, uint32_t idx, uint3
 void watch_scan(struct watches *ws, struct drain *d, watch_arm_fn arm, void *ctx)
 {
     ws->uncovered = 0;
-    for (uint32_t i = 0; i < ws->slots; i++) {
+    for (uint32_t i = 0; i < slots_known(ws, d); i++) {
         struct shmet_abi_slot *sl = shmet__slot(d->seg, i);
         /* ACQUIRE: pairs with the RELEASE store of ACTIVE in the claim
          * (libshm/slot.c): pid and start time are written. */
@@ -133,27 +162,30 @@ void watch_scan(struct watches *ws, struct drain *d, watch_arm_fn arm, void *ctx
     }
 }
 
-void watch_fired(struct watches *ws, uint32_t index, struct drain *d)
+bool watch_take(struct watches *ws, uint32_t index, struct watch *w)
 {
-    struct watch w;
-
     if (index >= ws->n || ws->w[index].fd < 0)
-        return;
-    w = ws->w[index];
-    close(w.fd);
+        return false;
+    *w = ws->w[index];
+    close(w->fd);
     ws->w[index].fd = -1;
-    for (uint32_t i = 0; i < ws->slots; i++) {
+    return true;
+}
+
+void watch_fired(struct watches *ws, const struct watch *w, struct drain *d)
+{
+    for (uint32_t i = 0; i < slots_known(ws, d); i++) {
         struct shmet_abi_slot *sl = shmet__slot(d->seg, i);
         /* ACQUIRE/RELAXED: as in watch_scan(). */
         uint32_t state = atomic_load_explicit(&sl->state, memory_order_acquire);
         uint32_t gen = atomic_load_explicit(&sl->generation, memory_order_relaxed);
 
         if (state != SHMET_SLOT_ACTIVE ||
-            atomic_load_explicit(&sl->pid, memory_order_relaxed) != w.pid ||
-            atomic_load_explicit(&sl->start_time, memory_order_relaxed) != w.start_time)
+            atomic_load_explicit(&sl->pid, memory_order_relaxed) != w->pid ||
+            atomic_load_explicit(&sl->start_time, memory_order_relaxed) != w->start_time)
             continue;
         ws->seen_gen[i] = 0; /* alive after all (a failed poll): watch again */
-        if (shmet__proc_alive(w.pid, w.start_time) == 0)
+        if (shmet__proc_alive(w->pid, w->start_time) == 0)
             drain_owner_gone(d, i, gen);
     }
 }

@@ -37,19 +37,29 @@ typedef void (*watch_arm_fn)(void *ctx, uint32_t index, int fd);
 int watch_init(struct watches *ws, uint32_t slots);
 /* Close every pidfd (the ring must be gone or not polling them). */
 void watch_fini(struct watches *ws);
+/* The segment is another one now, of slots slots: look at every slot
+ * afresh. Watches in place stay (they name processes, not slots) until
+ * they fire. 0, or -ENOMEM (then no slot counts as watched). */
+int watch_reset(struct watches *ws, uint32_t slots);
 
 /* Look at every ACTIVE slot and watch owners not watched yet. Owners found
- * already gone are handed to drain_owner_gone() at once. */
+ * already gone are handed to drain_owner_gone() at once. Reads the
+ * segment. */
 void watch_scan(struct watches *ws, struct drain *d, watch_arm_fn arm, void *ctx);
 
-/* The pidfd of entry index became readable (or its poll failed): retire
- * the slots of that process that are gone, close the pidfd. */
-void watch_fired(struct watches *ws, uint32_t index, struct drain *d);
+/* The pidfd of entry index became readable (or its poll failed): close it
+ * and take the process it watched into *w. false when the entry was not
+ * in use. Reads no segment. */
+bool watch_take(struct watches *ws, uint32_t index, struct watch *w);
+/* Retire the slots of the process w watched that are gone (w from
+ * watch_take()). Reads the segment. */
+void watch_fired(struct watches *ws, const struct watch *w, struct drain *d);
 
-/* Whether some ACTIVE slot relies on the liveness check. */
+/* Whether some ACTIVE slot relies on the liveness check (every slot does
+ * after a failed watch_reset()). */
 static inline bool watch_uncovered(const struct watches *ws)
 {
-    return ws->uncovered > 0;
+    return ws->uncovered > 0 || ws->seen_gen == NULL;
 }
 
 #endif /* SHMETRICS_AGGREGATOR_WATCH_H */

@@ -192,6 +192,21 @@ static int attach_fd(int fd, bool readonly, struct shmet__seg *out)
     return 0;
 }
 
+int shmet__seg_attach_fd(int fd, const char *ns, bool readonly, struct shmet__seg *out)
+{
+    struct shmet__seg seg;
+    int rc;
+
+    ns = shmet__ns_resolve(ns);
+    if (shmet__ns_check(ns) < 0)
+        return -EINVAL;
+    memset(&seg, 0, sizeof(seg));
+    snprintf(seg.ns, sizeof(seg.ns), "%s", ns);
+    if ((rc = attach_fd(fd, readonly, &seg)) == 0)
+        *out = seg;
+    return rc;
+}
+
 static void header_init(struct shmet_abi_header *h, const struct shmet__geometry *g, uint64_t size,
                         uint64_t data_offset)
 {

@@ -74,6 +74,9 @@ int shmet__geometry_check(const struct shmet__geometry *g);
 uint64_t shmet__geometry_size(const struct shmet__geometry *g, uint64_t *data_offset);
 int shmet__seg_open(const char *ns, const struct shmet__geometry *g, unsigned flags, mode_t mode,
                     struct shmet__seg *out);
+/* Attach to the segment open at fd (the caller keeps fd), as namespace ns:
+ * the header is read with pread and validated before anything is mapped. */
+int shmet__seg_attach_fd(int fd, const char *ns, bool readonly, struct shmet__seg *out);
 void shmet__seg_close(struct shmet__seg *s);
 int shmet__seg_unlink(const char *ns);
 int shmet__header_check(const struct shmet_abi_header *h, uint64_t size, struct shmet__seg *out);

@@ -99,7 +99,9 @@
  *           the entry is zero-padded to its size.
  *
  * Everything in the segment is untrusted input to a reader: every offset,
- * length, count and state is validated before use.
+ * length, count and state is validated before use. The geometry is
+ * validated once, at attach, and each reader keeps its own copy: later
+ * writes to the header's geometry fields are never believed.
  */
 #ifndef SHMETRICS_ABI_H
 #define SHMETRICS_ABI_H

@@ -163,6 +163,24 @@ int t_stop(struct t_daemon *d)
     return st;
 }
 
+int t_stop_stderr(struct t_daemon *d, char *err, size_t len)
+{
+    int st = -1;
+
+    err[0] = '\0';
+    if (d->pid > 0) {
+        kill(d->pid, SIGTERM);
+        if ((st = t_wait_exit(d, 5000)) < 0) {
+            kill(d->pid, SIGKILL);
+            waitpid(d->pid, NULL, 0);
+        }
+        t_read_all(d->err_fd, err, len);
+        d->pid = 0;
+    }
+    t_stop(d);
+    return st;
+}
+
 /* Everything the daemon wrote to stderr (it has exited). */
 void t_read_all(int fd, char *buf, size_t len)
 {

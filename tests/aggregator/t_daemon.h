@@ -37,6 +37,8 @@ int t_wait_exit(struct t_daemon *d, int ms);
 int t_stop(struct t_daemon *d);
 /* Read fd to its end (the writer has exited) into buf, NUL-terminated. */
 void t_read_all(int fd, char *buf, size_t len);
+/* t_stop(), keeping what the daemon wrote to stderr in err. */
+int t_stop_stderr(struct t_daemon *d, char *err, size_t len);
 
 struct t_http {
     int fd;

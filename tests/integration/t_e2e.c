@@ -136,6 +136,16 @@ double t_scrape_value(int port, const char *key)
     return v;
 }
 
+double t_wait_value(int port, const char *key, double want)
+{
+    uint64_t end = t_now_ms() + T_DEADLINE_MS;
+    double v;
+
+    while ((v = t_scrape_value(port, key)) != want && t_now_ms() < end)
+        usleep(10 * 1000);
+    return v;
+}
+
 json_t *t_debug(int port)
 {
     struct t_resp r;

@@ -49,6 +49,9 @@ int t_scrape(int port, struct t_samples *out);
 /* The value of one sample in a new scrape; -1 when absent, -2 when the
  * scrape failed. */
 double t_scrape_value(int port, const char *key);
+/* Scrape until key has the value want (T_DEADLINE_MS at most); the last
+ * value seen (-1 absent, -2 scrape failed). */
+double t_wait_value(int port, const char *key, double want);
 /* GET /debug and parse it; NULL on failure. json_decref() the result. */
 json_t *t_debug(int port);
 /* The series of family name in a /debug document whose labels are exactly
