@@ -384,6 +384,7 @@ static void housekeep(struct loop *l, uint64_t now)
      * safety net; without, it is how deaths are noticed. */
     if (watch_uncovered(&l->watches) || l->housekeep_ticks % LOOP_LIVENESS_SLOW == 0)
         (void)drain_check_liveness(l->srv->d);
+    (void)drain_reclaim_claims(l->srv->d);
 }
 
 static void on_timer(struct loop *l, uint64_t now)

@@ -145,6 +145,7 @@ soak: $ELAPSED s
   steady: recorded      $(fig steady_recorded), counted $(fig steady_counted), observed $(fig steady_observed)
   mortal: recorded (S)  $(fig mortal_recorded), counted (C) $(fig mortal_counted), observed $(fig mortal_observed); S <= C <= S + $(fig killed_while_recording)
   dropped               $(fig dropped), invalid records $(fig invalid)
+  slots given back      $(fig claims_reclaimed) (their claimer was killed in the middle of the claim)
   shmetricsd VmRSS      $RSS0 kB at start, $RSS1 kB at end (RssAnon $ANON0 kB -> $ANON1 kB)
 EOF
 if [ "$CHURN_RC" != 0 ]; then

@@ -45,6 +45,7 @@ struct run {
     uint64_t mortal_iters; /* two records each, and a few more, fill a ring */
     bool stopping;
     uint64_t scrapes, regressions;
+    double claims_reclaimed; /* slots given back after a claimer died */
     double last_work[T_KINDS], last_count[T_KINDS];
 };
 
@@ -158,6 +159,7 @@ static void print_figures(const struct run *r, const double *work, const double 
            (unsigned long long)cr->recorded[T_KIND_MORTAL], work[T_KIND_MORTAL],
            count[T_KIND_MORTAL]);
     printf("dropped %.17g\ninvalid %.17g\n", dropped, invalid);
+    printf("claims_reclaimed %.17g\n", r->claims_reclaimed);
 }
 
 /* The final checks; the number of failed ones. */
@@ -209,6 +211,7 @@ int main(int argc, char **argv)
         t_crew_close(&r.cr);
         return 1;
     }
+    r.claims_reclaimed = t_scrape_value(o.port, "shmetrics_claims_reclaimed_total");
     dropped = t_debug_aggregator(o.port, "dropped_total");
     invalid = t_debug_aggregator(o.port, "invalid_records_total");
     print_figures(&r, work, count, dropped, invalid);

@@ -205,13 +205,41 @@ int t_free_slots(const char *ns)
     return n;
 }
 
+/* The slots that are not free, on stderr, to explain a failed wait. */
+static void dump_busy_slots(const char *ns)
+{
+    struct shmet__seg seg;
+
+    if (shmet__seg_open(ns, NULL, SHMET_SEG_RDONLY, 0, &seg) != 0)
+        return;
+    for (uint32_t i = 0; i < seg.slots; i++) {
+        struct shmet_abi_slot *sl = shmet__slot(&seg, i);
+        /* ACQUIRE/RELAXED: a report, as in shmtool. */
+        uint32_t state = atomic_load_explicit(&sl->state, memory_order_acquire);
+        int32_t pid = atomic_load_explicit(&sl->pid, memory_order_relaxed);
+        if (state == SHMET_SLOT_FREE)
+            continue;
+        fprintf(stderr,
+                "slot %u: %s, generation %u, pid %d (%s), tid %d, head %llu, tail %llu\n", i,
+                shmet__slot_state_name(state),
+                atomic_load_explicit(&sl->generation, memory_order_relaxed), (int)pid,
+                shmet__proc_alive(pid, 0) == 1 ? "alive" : "gone",
+                (int)atomic_load_explicit(&sl->tid, memory_order_relaxed),
+                (unsigned long long)atomic_load_explicit(&sl->head, memory_order_relaxed),
+                (unsigned long long)atomic_load_explicit(&sl->tail, memory_order_relaxed));
+    }
+    shmet__seg_close(&seg);
+}
+
 bool t_wait_all_free(const char *ns, int n)
 {
     uint64_t end = t_now_ms() + T_DEADLINE_MS;
 
     while (t_free_slots(ns) != n) {
-        if (t_now_ms() > end)
+        if (t_now_ms() > end) {
+            dump_busy_slots(ns);
             return false;
+        }
         usleep(1000);
     }
     return true;

@@ -75,7 +75,8 @@ int t_free_slots(const char *ns);
 /* The same in a segment already mapped (shm.h). */
 struct shmet__seg;
 int t_free_slots_of(const struct shmet__seg *seg);
-/* Wait up to T_DEADLINE_MS until all n slots of ns are free; true if so. */
+/* Wait up to T_DEADLINE_MS until all n slots of ns are free; true if so,
+ * else false after describing the other slots on stderr. */
 bool t_wait_all_free(const char *ns, int n);
 
 /* A number of /debug's "aggregator" object (samples_total, dropped_total,

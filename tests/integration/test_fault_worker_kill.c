@@ -9,7 +9,9 @@
  * publish their iteration count on a side channel after each; each also
  * sets a SUM gauge to 1 while alive. Most workers are "mortal": after a
  * random short delay this process SIGKILLs a random mortal worker and
- * replaces it, NKILLS times; some mortal workers finish their iterations
+ * replaces it, NKILLS times, some of them within their first instants
+ * (while they claim a slot: a claimer killed half way must not leak its
+ * slot, tag-slot-claim in abi.h); some mortal workers finish their iterations
  * before they are picked and exit normally. The others are "steady":
  * never killed, they exit normally and must be counted exactly. While
  * this goes on, every round scrapes /metrics: counters and histogram
@@ -46,6 +48,8 @@
 #define STEADY_ITERS 20000u
 #define STEADY_ONE_IN 5 /* one worker in five is steady */
 #define MAX_DELAY_US 1000
+#define EARLY_ONE_IN 4
+#define EARLY_MAX_US 300
 /* Under sanitizers every fork and scrape costs several times more; half
  * the kills still land at random instants of the recording loop. */
 #define NKILLS (T_SANITIZED ? 100 : 200)
@@ -142,9 +146,12 @@ static void sleep_us(long us)
 }
 
 /* One round: a random pause, replace the workers that finished, kill a
- * random mortal one and replace it. 0, or -1 when a spawn failed. */
+ * random mortal one and replace it. One round in EARLY_ONE_IN also kills
+ * a fresh mortal worker within its first EARLY_MAX_US (fork, its slot
+ * claim, its definitions). 0, or -1 when a spawn failed. */
 static int round_once(void)
 {
+    static const struct t_job fresh = {.kind = T_KIND_MORTAL, .iters = MORTAL_ITERS};
     int p;
 
     sleep_us((long)t_rand(MAX_DELAY_US + 1));
@@ -154,6 +161,12 @@ static int round_once(void)
     if ((p = pick_victim()) < 0)
         return 0;
     t_crew_reap(&g_cr, p, SIGKILL);
+    if (t_rand(EARLY_ONE_IN) == 0) {
+        if (t_crew_spawn(&g_cr, p, &fresh) != 0)
+            return -1;
+        sleep_us((long)t_rand(EARLY_MAX_US + 1));
+        t_crew_reap(&g_cr, p, SIGKILL);
+    }
     return respawn(p);
 }
 
@@ -201,6 +214,8 @@ static void test_fault_worker_kill_bounds(void)
     CU_ASSERT_TRUE(t_wait_all_free(g_d.ns, NSLOTS));
     CU_ASSERT_EQUAL_FATAL(scrape_view(&cur), 0);
     CU_ASSERT_EQUAL(view_faults(&prev, &cur), 0);
+    fprintf(stderr, "claims reclaimed %.17g\n",
+            t_scrape_value(g_d.port, "shmetrics_claims_reclaimed_total"));
     dropped = t_debug_aggregator(g_d.port, "dropped_total");
     invalid = t_debug_aggregator(g_d.port, "invalid_records_total");
     fprintf(stderr,
