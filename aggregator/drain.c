@@ -598,6 +598,27 @@ int drain_restore_gauge(struct drain *d, uint32_t idx, uint32_t id, double value
     return 0;
 }
 
+/* ---- claims left by dead claimers ---------------------------------------- */
+
+uint32_t drain_reclaim_claims(struct drain *d)
+{
+    uint32_t n = 0;
+
+    for (uint32_t i = 0; i < d->seg->slots; i++) {
+        /* RELAXED: a hint; shmet__slot_unclaim() re-reads the word with
+         * ACQUIRE and changes nothing unless it still names this claimer. */
+        int32_t claimer = atomic_load_explicit(&shmet__slot(d->seg, i)->claimer,
+                                               memory_order_relaxed);
+        /* A claim takes microseconds: one still held is either under way
+         * (its thread is alive) or was left by a thread that died. */
+        if (claimer != 0 && shmet__proc_alive(claimer, 0) == 0 &&
+            shmet__slot_unclaim(d->seg, i, claimer) == 0)
+            n++;
+    }
+    d->claims_reclaimed += n;
+    return n;
+}
+
 uint64_t drain_invalid_total(const struct drain *d)
 {
     uint64_t n = 0;

@@ -74,6 +74,7 @@ struct drain {
     uint64_t *slot_dropped; /* per slot index, all generations and segments */
     uint64_t invalid[INV_COUNT];
     uint64_t slots_freed;
+    uint64_t claims_reclaimed; /* slots given back after a claimer died mid-claim */
     uint64_t defines;
     uint8_t defbuf[SHMET_DEF_MAX] __attribute__((aligned(8)));
 };
@@ -98,6 +99,9 @@ uint64_t drain_slot(struct drain *d, uint32_t idx);
 void drain_owner_gone(struct drain *d, uint32_t idx, uint32_t gen);
 /* Check every ACTIVE slot's owner with /proc; returns slots found dead. */
 uint32_t drain_check_liveness(struct drain *d);
+/* Give back the slots whose claimer died in the middle of its claim
+ * (tag-slot-claim in abi.h); returns how many. */
+uint32_t drain_reclaim_claims(struct drain *d);
 
 uint64_t drain_invalid_total(const struct drain *d);
 

@@ -325,6 +325,14 @@ static void liveness_cb(void *arg)
     (void)drain_check_liveness(l->srv->d);
 }
 
+/* Claims left half-made by a claimer that died (drain.h). */
+static void reclaim_cb(void *arg)
+{
+    struct loop *l = arg;
+
+    (void)drain_reclaim_claims(l->srv->d);
+}
+
 struct fired {
     struct loop *l;
     struct watch w;
@@ -431,6 +439,7 @@ static void housekeep(struct loop *l, uint64_t now)
      * safety net; without, it is how deaths are noticed. */
     if (watch_uncovered(&l->watches) || l->housekeep_ticks % LOOP_LIVENESS_SLOW == 0)
         (void)server_guarded(l->srv, liveness_cb, l);
+    (void)server_guarded(l->srv, reclaim_cb, l);
 }
 
 static void on_timer(struct loop *l, uint64_t now)

@@ -82,6 +82,9 @@ int self_init(struct selfmetrics *m, struct store *st, const struct drain *d)
               "Times the segment was truncated under shmetricsd, which then kept its metrics "
               "and waited for a valid segment at the name.",
               SHMET_TYPE_COUNTER, NULL, &m->lost);
+    rc |= fam(st, "shmetrics_claims_reclaimed_total",
+              "Slots given back after their claimer died in the middle of claiming them.",
+              SHMET_TYPE_COUNTER, NULL, &m->claims_reclaimed);
     rc |= fam(st, "shmetrics_drain_duration_seconds", "Time to drain every slot once.",
               SHMET_TYPE_HISTOGRAM, NULL, &m->drain_seconds);
     rc |= fam(st, "shmetrics_scrape_duration_seconds", "Time to render one /metrics response.",
@@ -141,6 +144,7 @@ void self_update(struct selfmetrics *m, struct store *st, const struct drain *d,
     set_counter(st, m->slots_freed, NULL, (double)d->slots_freed);
     set_counter(st, m->attaches, NULL, (double)seg->attaches);
     set_counter(st, m->lost, NULL, (double)seg->lost);
+    set_counter(st, m->claims_reclaimed, NULL, (double)d->claims_reclaimed);
     for (int r = 0; r < INV_COUNT; r++)
         set_counter(st, m->invalid, invalid_reason_name((enum invalid_reason)r),
                     (double)d->invalid[r]);

@@ -12,7 +12,8 @@
 
 struct selfmetrics {
     struct store_family *samples, *dropped, *invalid, *series, *folded, *producers, *noslot,
-        *drain_seconds, *scrape_seconds, *build, *families, *slots_freed, *attaches, *lost;
+        *drain_seconds, *scrape_seconds, *build, *families, *slots_freed, *attaches, *lost,
+        *claims_reclaimed;
     struct store_series *drain_s, *scrape_s;
 };
 

@@ -113,6 +113,10 @@ int shmet__slot_claim(struct shmet__seg *s, const struct shmet__owner *o, uint32
                       uint32_t *idx, uint32_t *gen);
 int shmet__slot_retire(struct shmet__seg *s, uint32_t idx, uint32_t gen);
 int shmet__slot_free(struct shmet__seg *s, uint32_t idx, uint32_t gen);
+/* Give back a slot whose claimer (a tid, found gone by the caller) died
+ * while claiming it (tag-slot-claim in abi.h). 0, -ESTALE when another
+ * claimer holds the word now, -EINVAL. */
+int shmet__slot_unclaim(struct shmet__seg *s, uint32_t idx, int32_t claimer);
 const char *shmet__slot_state_name(uint32_t state);
 
 /* ring.c */

@@ -2,9 +2,11 @@
 /*
  * libshm/slot.c - slot ownership: FREE -> CLAIMING -> ACTIVE -> DEAD -> FREE.
  *
- * A producer claims a FREE slot with one compare-and-swap, initialises it
- * while it is CLAIMING (nobody else touches a CLAIMING slot), then publishes
- * it as ACTIVE. The owner retires it (ACTIVE -> DEAD) when its thread exits;
+ * A producer takes a FREE slot's claim word, moves it to CLAIMING,
+ * initialises it (nobody else touches a CLAIMING slot), publishes it as
+ * ACTIVE and gives the claim word back (tag-slot-claim in abi.h). A
+ * claimer that died half way is named by the claim word; the aggregator
+ * gives its slot back with shmet__slot_unclaim(). The owner retires it (ACTIVE -> DEAD) when its thread exits;
  * the aggregator does the same for owners that died. Only the consumer
  * frees a DEAD slot, after draining its ring. The generation increments on
  * every claim so that readers can tell two owners of one slot apart.
@@ -48,11 +50,36 @@ static void slot_reset(struct shmet_abi_slot *sl, const struct shmet__owner *o, 
     atomic_store_explicit(&sl->tail, 0, memory_order_relaxed);
 }
 
+/* Take the claim word of sl for tid; 0, or -1 when another claimer holds
+ * it. ACQUIRE on success: pairs with the RELEASE in claim_word_give() and
+ * shmet__slot_unclaim(), so the previous claim is complete. */
+static int claim_word_take(struct shmet_abi_slot *sl, int32_t tid)
+{
+    int32_t expect = 0;
+
+    return atomic_compare_exchange_strong_explicit(&sl->claimer, &expect, tid,
+                                                   memory_order_acquire, memory_order_relaxed)
+               ? 0
+               : -1;
+}
+
+/* RELEASE: the state we stored (ACTIVE, or FREE left alone) is visible
+ * before the next claimer takes the word; pairs with claim_word_take(). */
+static void claim_word_give(struct shmet_abi_slot *sl)
+{
+    atomic_store_explicit(&sl->claimer, 0, memory_order_release);
+}
+
 int shmet__slot_claim(struct shmet__seg *s, const struct shmet__owner *o, uint32_t hint,
                       uint32_t *idx, uint32_t *gen)
 {
+    /* The claim word names the claiming thread (its pid if it has none). */
+    int32_t me = o->tid > 0 ? o->tid : o->pid;
+
     if (s->readonly)
         return -EROFS;
+    if (me <= 0)
+        return -EINVAL;
     for (uint32_t n = 0; n < s->slots; n++) {
         /* In 64 bits: hint + n must not wrap before the modulo. */
         uint32_t i = (uint32_t)(((uint64_t)hint + n) % s->slots);
@@ -60,14 +87,19 @@ int shmet__slot_claim(struct shmet__seg *s, const struct shmet__owner *o, uint32
         uint32_t expect = SHMET_SLOT_FREE;
 
         /* RELAXED pre-check keeps the scan from bouncing busy lines. */
-        if (atomic_load_explicit(&sl->state, memory_order_relaxed) != SHMET_SLOT_FREE)
+        if (atomic_load_explicit(&sl->state, memory_order_relaxed) != SHMET_SLOT_FREE ||
+            atomic_load_explicit(&sl->claimer, memory_order_relaxed) != 0)
+            continue;
+        if (claim_word_take(sl, me) < 0)
             continue;
         /* ACQUIRE on success: pairs with the consumer's RELEASE store of
-         * FREE in shmet__slot_free(), so its last reads of this ring happen
-         * before our reset below. */
+         * FREE in shmet__slot_free() and shmet__slot_unclaim(), so its last
+         * reads of this ring happen before our reset below. */
         if (!atomic_compare_exchange_strong_explicit(&sl->state, &expect, SHMET_SLOT_CLAIMING,
-                                                     memory_order_acquire, memory_order_relaxed))
+                                                     memory_order_acquire, memory_order_relaxed)) {
+            claim_word_give(sl);
             continue;
+        }
         uint32_t g = atomic_load_explicit(&sl->generation, memory_order_relaxed) + 1;
         if (g == 0)
             g = 1; /* 0 means "never claimed" to readers */
@@ -75,6 +107,7 @@ int shmet__slot_claim(struct shmet__seg *s, const struct shmet__owner *o, uint32
         /* RELEASE: publishes the reset above; pairs with the ACQUIRE loads
          * of state by the consumer and by shmtool. */
         atomic_store_explicit(&sl->state, SHMET_SLOT_ACTIVE, memory_order_release);
+        claim_word_give(sl);
         *idx = i;
         *gen = g;
         return 0;
@@ -122,6 +155,35 @@ int shmet__slot_free(struct shmet__seg *s, uint32_t idx, uint32_t gen)
     /* RELEASE: our reads of the ring happen before a new owner's reset;
      * pairs with the ACQUIRE compare-and-swap in shmet__slot_claim(). */
     return atomic_compare_exchange_strong_explicit(&sl->state, &expect, SHMET_SLOT_FREE,
+                                                   memory_order_release, memory_order_relaxed)
+               ? 0
+               : -ESTALE;
+}
+
+/* The claimer named claimer (a thread the caller found gone) died while
+ * claiming slot idx: a CLAIMING slot goes back to FREE (nothing was ever
+ * published from it, and the next claimer resets it all), any other state
+ * is left as it is (an ACTIVE one has an owner the death checks find);
+ * then the claim word is cleared. */
+int shmet__slot_unclaim(struct shmet__seg *s, uint32_t idx, int32_t claimer)
+{
+    struct shmet_abi_slot *sl;
+    uint32_t expect = SHMET_SLOT_CLAIMING;
+
+    if (idx >= s->slots || s->readonly || claimer == 0)
+        return -EINVAL;
+    sl = shmet__slot(s, idx);
+    /* ACQUIRE: pairs with the claimer's ACQUIRE/RELEASE on the word; what
+     * it stored before dying happens before our state change. */
+    if (atomic_load_explicit(&sl->claimer, memory_order_acquire) != claimer)
+        return -ESTALE;
+    /* RELEASE: pairs with the ACQUIRE compare-and-swap of the next
+     * claimer in shmet__slot_claim(). */
+    (void)atomic_compare_exchange_strong_explicit(&sl->state, &expect, SHMET_SLOT_FREE,
+                                                  memory_order_release, memory_order_relaxed);
+    /* RELEASE: FREE is visible before the word is free to take; pairs with
+     * claim_word_take(). */
+    return atomic_compare_exchange_strong_explicit(&sl->claimer, &claimer, 0,
                                                    memory_order_release, memory_order_relaxed)
                ? 0
                : -ESTALE;

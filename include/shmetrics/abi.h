@@ -51,7 +51,8 @@
  *    16  u64 start_time       owner's /proc/<pid>/stat field 22 (ticks)
  *    24  u64 claimed_ns       CLOCK_REALTIME at claim
  *    32  u32 flags            SHMET_SLOT_F_* (set by the aggregator)
- *    36  u32 reserved         zero ... up to 64
+ *    36  i32 claimer          tid of the thread claiming the slot, or 0
+ *    40  u32 reserved         zero ... up to 64
  *   line 1, producer-written
  *    64  u64 head             records published (free-running)
  *    72  u64 dropped          samples dropped because the ring was full
@@ -70,6 +71,17 @@
  *     4  u16 op               SHMET_OP_*
  *     6  u16 aux              DEFINE: SHMET_DEF_* kind; otherwise 0
  *     8  f64/i64 value        sample value, or DEFINE: arena offset
+ *
+ * Slot claim (tag-slot-claim)
+ * ---------------------------
+ * A claimer first takes the slot's claim word with a compare-and-swap of
+ * claimer from 0 to its tid, then moves state FREE -> CLAIMING, resets the
+ * slot, stores ACTIVE and gives the claim word back (0). Only the holder
+ * of the claim word moves a slot out of FREE. A claimer killed half way
+ * leaves its tid there, which names it: once that thread is gone, the
+ * aggregator moves a CLAIMING slot back to FREE (nothing was published
+ * from it) and clears the word. Segments written before this word existed
+ * hold 0 there (it was reserved), which means "no claim in progress".
  *
  * Ring protocol (tag-ring-publish)
  * --------------------------------
@@ -194,7 +206,8 @@ struct shmet_abi_slot {
     _Atomic uint64_t start_time; /* owner's start time, clock ticks */
     _Atomic uint64_t claimed_ns; /* CLOCK_REALTIME at claim */
     _Atomic uint32_t flags;      /* SHMET_SLOT_F_* */
-    uint32_t reserved1[7];
+    _Atomic int32_t claimer;     /* tag-slot-claim: tid claiming it, or 0 */
+    uint32_t reserved1[6];
     /* line 1: producer */
     _Atomic uint64_t head;          /* records published */
     _Atomic uint64_t dropped;       /* samples lost to a full ring */
@@ -276,6 +289,7 @@ _Static_assert(offsetof(struct shmet_abi_slot, tid) == 12, "slot");
 _Static_assert(offsetof(struct shmet_abi_slot, start_time) == 16, "slot");
 _Static_assert(offsetof(struct shmet_abi_slot, claimed_ns) == 24, "slot");
 _Static_assert(offsetof(struct shmet_abi_slot, flags) == 32, "slot");
+_Static_assert(offsetof(struct shmet_abi_slot, claimer) == 36, "slot");
 _Static_assert(offsetof(struct shmet_abi_slot, head) == 64, "slot");
 _Static_assert(offsetof(struct shmet_abi_slot, dropped) == 72, "slot");
 _Static_assert(offsetof(struct shmet_abi_slot, arena_used) == 80, "slot");

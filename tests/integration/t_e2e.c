@@ -190,21 +190,98 @@ json_t *t_debug_series(json_t *root, const char *name, const char *const *kv)
 
 /* ---- the segment --------------------------------------------------------- */
 
+int t_free_slots_of(const struct shmet__seg *seg)
+{
+    int n = 0;
+
+    for (uint32_t i = 0; i < seg->slots; i++) {
+        /* ACQUIRE: pairs with the RELEASE stores of the state in
+         * libshm/slot.c; only the state itself is read here. */
+        n += atomic_load_explicit(&shmet__slot(seg, i)->state, memory_order_acquire) ==
+             SHMET_SLOT_FREE;
+    }
+    return n;
+}
+
 int t_free_slots(const char *ns)
 {
     struct shmet__seg seg;
-    int n = 0;
+    int n;
 
     if (shmet__seg_open(ns, NULL, SHMET_SEG_RDONLY, 0, &seg) != 0)
         return -1;
-    for (uint32_t i = 0; i < seg.slots; i++) {
-        /* ACQUIRE: pairs with the RELEASE stores of the state in
-         * libshm/slot.c; only the state itself is read here. */
-        n += atomic_load_explicit(&shmet__slot(&seg, i)->state, memory_order_acquire) ==
-             SHMET_SLOT_FREE;
-    }
+    n = t_free_slots_of(&seg);
     shmet__seg_close(&seg);
     return n;
+}
+
+/* The slots that are not free, on stderr, to explain a failed wait. */
+static void dump_busy_slots(const char *ns)
+{
+    struct shmet__seg seg;
+
+    if (shmet__seg_open(ns, NULL, SHMET_SEG_RDONLY, 0, &seg) != 0)
+        return;
+    for (uint32_t i = 0; i < seg.slots; i++) {
+        struct shmet_abi_slot *sl = shmet__slot(&seg, i);
+        /* ACQUIRE/RELAXED: a report, as in shmtool. */
+        uint32_t state = atomic_load_explicit(&sl->state, memory_order_acquire);
+        int32_t pid = atomic_load_explicit(&sl->pid, memory_order_relaxed);
+        if (state == SHMET_SLOT_FREE)
+            continue;
+        fprintf(stderr,
+                "slot %u: %s, generation %u, pid %d (%s), tid %d, head %llu, tail %llu\n", i,
+                shmet__slot_state_name(state),
+                atomic_load_explicit(&sl->generation, memory_order_relaxed), (int)pid,
+                shmet__proc_alive(pid, 0) == 1 ? "alive" : "gone",
+                (int)atomic_load_explicit(&sl->tid, memory_order_relaxed),
+                (unsigned long long)atomic_load_explicit(&sl->head, memory_order_relaxed),
+                (unsigned long long)atomic_load_explicit(&sl->tail, memory_order_relaxed));
+    }
+    shmet__seg_close(&seg);
+}
+
+bool t_wait_all_free(const char *ns, int n)
+{
+    uint64_t end = t_now_ms() + T_DEADLINE_MS;
+
+    while (t_free_slots(ns) != n) {
+        if (t_now_ms() > end) {
+            dump_busy_slots(ns);
+            return false;
+        }
+        usleep(1000);
+    }
+    return true;
+}
+
+double t_debug_aggregator(int port, const char *field)
+{
+    json_t *root = t_debug(port);
+    json_t *v = json_object_get(json_object_get(root, "aggregator"), field);
+    double x = json_is_number(v) ? json_number_value(v) : -1;
+
+    json_decref(root);
+    return x;
+}
+
+/* ---- processes ----------------------------------------------------------- */
+
+long t_proc_status_kb(pid_t pid, const char *field)
+{
+    char path[64], line[256];
+    size_t flen = strlen(field);
+    long kb = -1;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    if ((f = fopen(path, "re")) == NULL)
+        return -1;
+    while (kb < 0 && fgets(line, sizeof(line), f) != NULL)
+        if (strncmp(line, field, flen) == 0 && line[flen] == ':')
+            kb = strtol(line + flen + 1, NULL, 10);
+    fclose(f);
+    return kb;
 }
 
 /* ---- other programs ------------------------------------------------------ */

@@ -13,11 +13,26 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "t_daemon.h"
 
 /* Generous: a slow or loaded machine must not fail a test. */
 #define T_DEADLINE_MS 10000
+
+/* 1 in a sanitizer build (gcc defines __SANITIZE_*__, clang answers
+ * __has_feature), where suites that fork thousands of processes may scale
+ * their counts down, saying so. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define T_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define T_SANITIZED 1
+#endif
+#endif
+#ifndef T_SANITIZED
+#define T_SANITIZED 0
+#endif
 
 /* One sample line of the text format: key is everything before the last
  * space ("name{a=\"x\"}" exactly as rendered), v the value. */
@@ -60,6 +75,20 @@ json_t *t_debug_series(json_t *root, const char *name, const char *const *kv);
 
 /* Slots of namespace ns in state FREE, or -1 when it cannot be read. */
 int t_free_slots(const char *ns);
+/* The same in a segment already mapped (shm.h). */
+struct shmet__seg;
+int t_free_slots_of(const struct shmet__seg *seg);
+/* Wait up to T_DEADLINE_MS until all n slots of ns are free; true if so,
+ * else false after describing the other slots on stderr. */
+bool t_wait_all_free(const char *ns, int n);
+
+/* A number of /debug's "aggregator" object (samples_total, dropped_total,
+ * invalid_records_total, series, ...); -1 when absent or on failure. */
+double t_debug_aggregator(int port, const char *field);
+
+/* The value in kB of a field of /proc/<pid>/status ("VmRSS", "RssAnon"),
+ * or -1. */
+long t_proc_status_kb(pid_t pid, const char *field);
 
 /* Spawn a program from $SHMETRICS_BIN_DIR with args (NULL-terminated,
  * argv[0] included) and capture its stdout into a malloc'd string; the

@@ -60,7 +60,8 @@ static void test_abi_slot_layout(void)
     CU_ASSERT_EQUAL(offsetof(struct shmet_abi_slot, start_time), 16);
     CU_ASSERT_EQUAL(offsetof(struct shmet_abi_slot, claimed_ns), 24);
     CU_ASSERT_EQUAL(offsetof(struct shmet_abi_slot, flags), 32);
-    CU_ASSERT_EQUAL(offsetof(struct shmet_abi_slot, reserved1), 36);
+    CU_ASSERT_EQUAL(offsetof(struct shmet_abi_slot, claimer), 36);
+    CU_ASSERT_EQUAL(offsetof(struct shmet_abi_slot, reserved1), 40);
     CU_ASSERT_EQUAL(offsetof(struct shmet_abi_slot, head), 64);
     CU_ASSERT_EQUAL(offsetof(struct shmet_abi_slot, dropped), 72);
     CU_ASSERT_EQUAL(offsetof(struct shmet_abi_slot, arena_used), 80);

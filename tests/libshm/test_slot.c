@@ -280,6 +280,62 @@ static void test_slot_free_requires_dead_and_empty(void)
     seg_done(&seg, ns);
 }
 
+/* A pid that names no process: a reaped child's. */
+static int32_t gone_pid(void)
+{
+    pid_t pid = fork();
+
+    if (pid == 0)
+        _exit(0);
+    waitpid(pid, NULL, 0);
+    return (int32_t)pid;
+}
+
+/* A claimer killed in the middle of a claim (tag-slot-claim) leaves its
+ * tid in the claim word: nobody else claims that slot, and unclaiming it
+ * for that claimer (found gone) gives it back, whether it died before or
+ * after moving the state. A claim word naming someone else is left. */
+static void test_slot_unclaim_after_claimer_died(void)
+{
+    struct shmet__owner o = self_owner();
+    struct shmet__seg seg;
+    struct shmet_abi_slot *sl0, *sl1;
+    uint32_t idx, gen;
+    int32_t dead = gone_pid();
+    char ns[64];
+
+    seg_make(&seg, ns, sizeof(ns), 2);
+    sl0 = shmet__slot(&seg, 0);
+    sl1 = shmet__slot(&seg, 1);
+    /* Slot 0: died after taking the word and moving the state. */
+    T_STORE(&sl0->claimer, dead);
+    T_STORE(&sl0->state, SHMET_SLOT_CLAIMING);
+    /* Slot 1: died after taking the word, before moving the state. */
+    T_STORE(&sl1->claimer, dead);
+    CU_ASSERT_EQUAL(shmet__slot_claim(&seg, &o, 0, &idx, &gen), -EAGAIN);
+    CU_ASSERT_EQUAL(shmet__slot_unclaim(&seg, 0, dead + 1), -ESTALE);
+    CU_ASSERT_EQUAL(shmet__slot_unclaim(&seg, 0, 0), -EINVAL);
+    CU_ASSERT_EQUAL(shmet__slot_unclaim(&seg, 2, dead), -EINVAL);
+    CU_ASSERT_EQUAL(T_LOAD(&sl0->claimer), dead);
+    CU_ASSERT_EQUAL(shmet__slot_unclaim(&seg, 0, dead), 0);
+    CU_ASSERT_EQUAL(state_of(&seg, 0), SHMET_SLOT_FREE);
+    CU_ASSERT_EQUAL(T_LOAD(&sl0->claimer), 0);
+    CU_ASSERT_EQUAL(shmet__slot_unclaim(&seg, 1, dead), 0);
+    CU_ASSERT_EQUAL(state_of(&seg, 1), SHMET_SLOT_FREE);
+    CU_ASSERT_EQUAL(T_LOAD(&sl1->claimer), 0);
+    /* Both claimable again; a successful claim gives its word back. */
+    CU_ASSERT_EQUAL(shmet__slot_claim(&seg, &o, 0, &idx, &gen), 0);
+    CU_ASSERT_EQUAL(shmet__slot_claim(&seg, &o, 0, &idx, &gen), 0);
+    CU_ASSERT_EQUAL(T_LOAD(&sl0->claimer), 0);
+    CU_ASSERT_EQUAL(T_LOAD(&sl1->claimer), 0);
+    /* An ACTIVE slot keeps its state; only the word is cleared. */
+    T_STORE(&sl0->claimer, dead);
+    CU_ASSERT_EQUAL(shmet__slot_unclaim(&seg, 0, dead), 0);
+    CU_ASSERT_EQUAL(state_of(&seg, 0), SHMET_SLOT_ACTIVE);
+    CU_ASSERT_EQUAL(T_LOAD(&sl0->claimer), 0);
+    seg_done(&seg, ns);
+}
+
 static void test_slot_state_name(void)
 {
     CU_ASSERT_STRING_EQUAL(shmet__slot_state_name(SHMET_SLOT_FREE), "free");
@@ -502,6 +558,7 @@ int main(void)
         {"test_slot_claim_all_taken_eagain", test_slot_claim_all_taken_eagain},
         {"test_slot_retire_generation_check", test_slot_retire_generation_check},
         {"test_slot_free_requires_dead_and_empty", test_slot_free_requires_dead_and_empty},
+        {"test_slot_unclaim_after_claimer_died", test_slot_unclaim_after_claimer_died},
         {"test_slot_state_name", test_slot_state_name},
         {"test_slot_claim_concurrent_threads_churn", test_slot_claim_concurrent_threads_churn},
         {"test_slot_claim_concurrent_threads_exhaust", test_slot_claim_concurrent_threads_exhaust},
