@@ -361,9 +361,24 @@ static void test_watch_count(void)
     t_ns_cleanup(ns);
 }
 
+/* Whether the file at path holds needle yet. */
+static bool file_has(const char *path, const char *needle)
+{
+    char buf[4096];
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+
+    if (f)
+        fclose(f);
+    buf[n] = '\0';
+    return strstr(buf, needle) != NULL;
+}
+
+/* The signal goes once the first frame is out (watch sets its handlers up
+ * before drawing), however long the start took on a loaded machine. */
 static void watch_until(int sig)
 {
-    struct timespec pause = {0, 300 * 1000 * 1000};
+    struct timespec pause = {0, 10 * 1000 * 1000};
     const char *args[] = {"watch", "--ns", NULL, "--interval", "0.05", NULL};
     struct shmet_client *c;
     struct t_bg bg;
@@ -375,7 +390,8 @@ static void watch_until(int sig)
     c = open_client(ns);
     shmet_inc(requests(c));
     CU_ASSERT_EQUAL_FATAL(t_tool_start(&bg, args), 0);
-    nanosleep(&pause, NULL);
+    for (int i = 0; i < 3000 && !file_has(bg.out_path, "SAMPLES/S"); i++)
+        nanosleep(&pause, NULL);
     kill(bg.pid, sig);
     CU_ASSERT_EQUAL(t_tool_wait(&bg, 5000, &o), 0);
     CU_ASSERT(t_has(o.out, "SAMPLES/S"));
