@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "args.h"
+#include "conn.h"
 #include "net.h"
 
 /* In sections: ISO C caps one string literal at 4095 bytes. */
@@ -49,6 +50,13 @@ static const char *const usage_text[] = {
     "  --max-connections N        concurrent HTTP connections, 1 to 65536 (default\n"
     "                             1024); up to 32 more are accepted only to be\n"
     "                             answered 503 Service Unavailable\n"
+    "  --head-timeout-ms N        a request head must be complete this long after\n"
+    "                             its first byte, and a new connection must send\n"
+    "                             one this soon; 100 to 3600000 (default 10000)\n"
+    "  --idle-timeout-ms N        a keep-alive connection waiting for its next\n"
+    "                             request is closed after this long; 100 to\n"
+    "                             3600000 (default 30000). Both are checked once\n"
+    "                             a second, so a connection may live up to 1 s more.\n"
     "  --const-label NAME=VALUE   add NAME=\"VALUE\" to every series of /metrics;\n"
     "                             repeatable. NAME follows the Prometheus label\n"
     "                             rules; VALUE is UTF-8, at most 1024 bytes. A\n"
@@ -67,8 +75,10 @@ static const char *const usage_text[] = {
     "  GET /          a page linking the others\n"
     "  Unknown paths get 404, other methods 405, malformed requests 400, request\n"
     "  heads over 8 KiB 431, requests with a body 411 or 413. A request head must\n"
-    "  arrive within 10 s of its first byte; an idle connection is closed after\n"
-    "  30 s, a reply that makes no progress for 30 s is abandoned.\n"
+    "  arrive within 10 s of its first byte (--head-timeout-ms); an idle\n"
+    "  connection is closed after 30 s (--idle-timeout-ms), a reply that makes no\n"
+    "  progress for 30 s is abandoned. Connections over --max-connections get\n"
+    "  503 and are closed; beyond 32 more, they are closed unanswered.\n"
     "\n",
     "Producers:\n"
     "  A producer process that dies is noticed through a pidfd (or, where pidfd\n"
@@ -175,6 +185,10 @@ static const struct num_opt num_opts[] = {
     {"drain-interval-ms", 1, 10000, offsetof(struct agg_args, drain_interval_ms)},
     {"max-series-per-family", 1, 10000000, offsetof(struct agg_args, max_series)},
     {"max-connections", 1, 65536, offsetof(struct agg_args, max_conns)},
+    {"head-timeout-ms", ARGS_TIMEOUT_MS_MIN, ARGS_TIMEOUT_MS_MAX,
+     offsetof(struct agg_args, head_timeout_ms)},
+    {"idle-timeout-ms", ARGS_TIMEOUT_MS_MIN, ARGS_TIMEOUT_MS_MAX,
+     offsetof(struct agg_args, idle_timeout_ms)},
 };
 
 /* One option with its value (NULL for flags). */
@@ -228,6 +242,8 @@ static void defaults(struct agg_args *a)
     a->drain_interval_ms = ARGS_DRAIN_MS_DEFAULT;
     a->max_series = ARGS_MAX_SERIES_DEFAULT;
     a->max_conns = ARGS_MAX_CONNS_DEFAULT;
+    a->head_timeout_ms = CONN_HEAD_TIMEOUT_MS;
+    a->idle_timeout_ms = CONN_IDLE_TIMEOUT_MS;
 }
 
 /* argv[*i] is "--name[=value]": apply it, taking the value from the next

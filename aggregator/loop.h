@@ -33,6 +33,7 @@
 
 #include <liburing.h>
 
+#include "conn.h"
 #include "server.h"
 #include "watch.h"
 
@@ -44,6 +45,7 @@
                                     active slot has a pidfd */
 #define LOOP_STOP_GRACE_MS 2000u /* to finish replies in flight at a stop */
 #define LOOP_REJECT_SPARE 32u    /* connections over the limit, for 503s */
+#define LOOP_FD_RESERVE 16u      /* files opened for a moment: /proc, checkpoint */
 
 struct loop_conn;
 
@@ -61,6 +63,7 @@ struct loop {
     uint32_t *free_idx;
     uint32_t nfree, cap, max_conns;
     uint32_t nnormal, nreject;
+    struct conn_timeouts timeouts;
 
     /* accept */
     bool multishot; /* multishot accept works here */
@@ -82,6 +85,7 @@ struct loop {
 struct loop_config {
     uint32_t drain_interval_ms;
     uint32_t max_conns;
+    struct conn_timeouts timeouts;
 };
 
 /*

@@ -39,7 +39,8 @@ static int serve(const struct agg_args *a)
                                 .consts = a->consts,
                                 .nconsts = a->nconsts};
     struct loop_config lcfg = {.drain_interval_ms = a->drain_interval_ms,
-                               .max_conns = a->max_conns};
+                               .max_conns = a->max_conns,
+                               .timeouts = {a->head_timeout_ms, a->idle_timeout_ms}};
     struct loop *l = malloc(sizeof(*l));
     struct server *s = malloc(sizeof(*s));
     char name[128];

@@ -16,8 +16,9 @@
 
 #include "t_daemon.h"
 
-/* Generous: a slow or loaded machine must not fail a test. */
-#define T_DEADLINE_MS 10000
+/* Generous: a slow or loaded machine (or a daemon under valgrind, see
+ * t_scale()) must not fail a test. */
+#define T_DEADLINE_MS (10000 * t_scale())
 
 /* One sample line of the text format: key is everything before the last
  * space ("name{a=\"x\"}" exactly as rendered), v the value. */
