@@ -39,6 +39,16 @@ static const char *const usage_text[] = {
     "                             (--slots, --ring-records and --arena-bytes apply\n"
     "                             only when shmetricsd creates the segment; an\n"
     "                             existing segment keeps its geometry)\n"
+    "  --mode OCTAL               permission bits of a segment shmetricsd creates:\n"
+    "                             read/write bits including 0600, e.g. 0600, 0660,\n"
+    "                             0666 (default 0660, whatever the umask)\n"
+    "  --group NAME|GID           group of a segment shmetricsd creates (default:\n"
+    "                             shmetricsd's own); with mode 0660, the producers\n"
+    "                             of that group may record. Only root, or a member\n"
+    "                             of the group, may give it.\n"
+    "                             (--mode and --group apply only when shmetricsd\n"
+    "                             creates the segment; an existing one keeps its\n"
+    "                             mode and group, and a warning says so)\n"
     "  --drain-interval-ms N      drain period while producers record, 1 to 10000\n"
     "                             (default 1). After 16 drains in a row find\n"
     "                             nothing it doubles, up to 32 ms (or N if longer),\n"
@@ -93,9 +103,10 @@ static const char *const usage_text[] = {
     "\n",
     "Exit status:\n"
     "  0  stopped by a signal; or --help, --version\n"
-    "  1  could not start or serve: the segment, the lock (another shmetricsd\n"
-    "     already serves the namespace), io_uring refused (seccomp,\n"
-    "     kernel.io_uring_disabled), the listening address\n"
+    "  1  could not start or serve: the segment (no access to it, --group not\n"
+    "     permitted), the lock (another shmetricsd already serves the\n"
+    "     namespace), io_uring refused (seccomp, kernel.io_uring_disabled), the\n"
+    "     listening address\n"
     "  2  invalid command line\n"
     "\n",
     "Environment:\n"
@@ -106,6 +117,7 @@ static const char *const usage_text[] = {
     "  shmetricsd\n"
     "  shmetricsd --ns web --listen 0.0.0.0:9477 --const-label server=$(hostname)\n"
     "  shmetricsd --ns test --listen 127.0.0.1:0 --slots 8 --ring-records 1024\n"
+    "  shmetricsd --ns web --group www-data --mode 0660\n"
     "  curl -s http://127.0.0.1:9477/metrics\n"
     "  curl -s -H 'Accept: application/openmetrics-text' http://127.0.0.1:9477/metrics\n"
     "  curl -s --compressed http://127.0.0.1:9477/metrics\n",
@@ -207,6 +219,19 @@ static int set_opt(struct agg_args *a, const char *name, char *val)
         if (shmet__ns_check(val) < 0)
             return usage_error("--ns '%s': expected 1 to 64 of [A-Za-z0-9_.-]", val);
         a->ns = val;
+    } else if (strcmp(name, "mode") == 0) {
+        if (shmet__mode_parse(val, &a->perm.mode) < 0)
+            return usage_error("--mode '%s': expected octal read/write bits including 0600, "
+                               "e.g. 0600, 0660 or 0666 (no execute bits, nothing beyond 0777)",
+                               val);
+        a->mode_set = true;
+    } else if (strcmp(name, "group") == 0) {
+        int rc = shmet__group_parse(val, &a->perm.gid);
+        if (rc == -ENOENT)
+            return usage_error("--group '%s': no such group", val);
+        if (rc < 0)
+            return usage_error("--group '%s': expected a group name or a numeric GID", val);
+        a->group = val;
     } else if (strcmp(name, "listen") == 0) {
         char host[256], port[8];
         if (net_split(val, host, sizeof(host), port, sizeof(port)) < 0)
@@ -222,7 +247,7 @@ static int set_opt(struct agg_args *a, const char *name, char *val)
 
 static bool takes_value(const char *name)
 {
-    static const char *const names[] = {"ns", "listen", "const-label"};
+    static const char *const names[] = {"ns", "listen", "const-label", "mode", "group"};
 
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (strcmp(name, names[i]) == 0)
@@ -242,6 +267,7 @@ static void defaults(struct agg_args *a)
     a->drain_interval_ms = ARGS_DRAIN_MS_DEFAULT;
     a->max_series = ARGS_MAX_SERIES_DEFAULT;
     a->max_conns = ARGS_MAX_CONNS_DEFAULT;
+    a->perm = (struct shmet__perm){.mode = SHMET_MODE_DEFAULT, .gid = SHMET_GID_KEEP};
     a->head_timeout_ms = CONN_HEAD_TIMEOUT_MS;
     a->idle_timeout_ms = CONN_IDLE_TIMEOUT_MS;
 }

@@ -28,8 +28,11 @@ struct agg_args {
     uint32_t drain_interval_ms;
     uint32_t max_series; /* per family */
     uint32_t max_conns;
-    uint32_t head_timeout_ms; /* first byte of a request head to its end */
-    uint32_t idle_timeout_ms; /* keep-alive: between requests */
+    uint32_t head_timeout_ms;   /* first byte of a request head to its end */
+    uint32_t idle_timeout_ms;   /* keep-alive: between requests */
+    struct shmet__perm perm;    /* of a segment shmetricsd creates */
+    const char *group;          /* --group as given, NULL: none */
+    bool mode_set;              /* --mode given */
     struct const_label *consts; /* point into argv */
     size_t nconsts;
     bool help, version;

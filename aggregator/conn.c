@@ -14,8 +14,7 @@
 
 #define MS (1000000u)
 
-void conn_init(struct conn *c, int fd, bool reject, const struct conn_timeouts *to,
-               uint64_t now_ns)
+void conn_init(struct conn *c, int fd, bool reject, const struct conn_timeouts *to, uint64_t now_ns)
 {
     memset(c, 0, offsetof(struct conn, in));
     c->fd = fd;

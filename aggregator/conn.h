@@ -57,16 +57,16 @@ enum conn_state {
 
 struct conn {
     int fd;
-    uint8_t state;        /* enum conn_state */
-    bool reject;          /* accepted over the limit: every request gets 503 */
-    bool last;            /* close after the reply being sent */
-    bool stopping;        /* the server is stopping: no linger */
-    bool send_body;       /* false for HEAD */
-    uint64_t deadline_ns; /* CLOCK_MONOTONIC; see the timeouts above */
+    uint8_t state;                  /* enum conn_state */
+    bool reject;                    /* accepted over the limit: every request gets 503 */
+    bool last;                      /* close after the reply being sent */
+    bool stopping;                  /* the server is stopping: no linger */
+    bool send_body;                 /* false for HEAD */
+    uint64_t deadline_ns;           /* CLOCK_MONOTONIC; see the timeouts above */
     const struct conn_timeouts *to; /* owned by the loop */
-    uint64_t out_off;     /* bytes of head + body sent */
-    uint64_t lingered;    /* bytes discarded while lingering */
-    uint32_t in_len;      /* bytes in in[] */
+    uint64_t out_off;               /* bytes of head + body sent */
+    uint64_t lingered;              /* bytes discarded while lingering */
+    uint32_t in_len;                /* bytes in in[] */
     struct http_parser parser;
     struct buf head;
     struct reply reply;

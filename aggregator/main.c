@@ -35,6 +35,9 @@ static int serve(const struct agg_args *a)
 {
     struct server_config cfg = {.ns = a->ns,
                                 .geo = a->geo,
+                                .perm = a->perm,
+                                .group = a->group,
+                                .mode_set = a->mode_set,
                                 .max_series = a->max_series,
                                 .consts = a->consts,
                                 .nconsts = a->nconsts};

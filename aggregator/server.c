@@ -12,13 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "checkpoint.h"
 #include "debug.h"
 #include "gzip.h"
 #include "negotiate.h"
-#include "checkpoint.h"
 #include "server.h"
 
 #define SCRATCH_KEEP (4u << 20) /* buffer capacity kept between responses */
@@ -65,18 +66,57 @@ static int lock_segment(struct server *s)
     return rc;
 }
 
+/* Why the segment could not be opened or created, in the operator's words. */
+static void open_failed(const struct server_config *cfg, int rc)
+{
+    const char *ns = shmet__ns_resolve(cfg->ns);
+    char path[512], why[1024];
+
+    if (rc == -EPERM && cfg->group != NULL) {
+        fprintf(stderr,
+                "shmetricsd: namespace %s: cannot give the new segment group %s: only root, "
+                "or a member of that group, may\n",
+                ns, cfg->group);
+    } else if (rc == -EACCES && shmet__seg_path(cfg->ns, path, sizeof(path)) == 0) {
+        shmet__access_describe(path, why, sizeof(why));
+        fprintf(stderr, "shmetricsd: %s: %s\n", path, why);
+    } else {
+        fprintf(stderr, "shmetricsd: namespace %s: %s\n", ns, shmet__strerror(rc));
+    }
+}
+
+/* --mode and --group given for a segment that already existed. */
+static void perm_not_applied(const struct server *s, const struct server_config *cfg)
+{
+    char path[512], group[256];
+    struct stat st;
+
+    if ((!cfg->mode_set && cfg->group == NULL) ||
+        shmet__seg_path(s->seg.ns, path, sizeof(path)) < 0 || stat(path, &st) < 0)
+        return;
+    shmet__group_name(st.st_gid, group, sizeof(group));
+    fprintf(stderr,
+            "shmetricsd: %s already exists: --mode and --group apply only to a segment "
+            "shmetricsd creates; it keeps mode %04o and group %s (remove it with shmtool rm "
+            "while nothing uses it to start afresh)\n",
+            path, (unsigned)(st.st_mode & 07777), group);
+}
+
 static int open_segment(struct server *s, const struct server_config *cfg)
 {
-    int rc = shmet__seg_open(cfg->ns, &cfg->geo, SHMET_SEG_CREATE, SHMET_MODE_DEFAULT, &s->seg);
+    int rc = shmet__seg_open_as(cfg->ns, &cfg->geo, SHMET_SEG_CREATE, &cfg->perm, &s->seg);
 
     if (rc < 0) {
-        fprintf(stderr, "shmetricsd: namespace %s: %s\n", shmet__ns_resolve(cfg->ns),
-                shmet__strerror(rc));
+        open_failed(cfg, rc);
         return rc;
     }
     if (s->seg.created)
-        printf("created segment for namespace %s (%u slots, %u records, %u arena bytes)\n",
-               s->seg.ns, s->seg.slots, s->seg.ring_records, s->seg.arena_bytes);
+        printf("created segment for namespace %s (%u slots, %u records, %u arena bytes, "
+               "mode %04o)\n",
+               s->seg.ns, s->seg.slots, s->seg.ring_records, s->seg.arena_bytes,
+               (unsigned)cfg->perm.mode);
+    else
+        perm_not_applied(s, cfg);
     return 0;
 }
 

@@ -132,29 +132,38 @@ int t_spawn(struct t_daemon *d, const char *const *args, bool seccomp)
     return 0;
 }
 
+const char *t_wait_line(int fd, const char *needle, char *buf, size_t len)
+{
+    uint64_t end = t_now_ms() + 10000 * t_scale();
+    size_t n = 0;
+
+    buf[0] = '\0';
+    while (t_now_ms() < end && n < len - 1) {
+        struct pollfd p = {fd, POLLIN, 0};
+        const char *hit = strstr(buf, needle);
+        ssize_t r;
+        if (hit != NULL && strchr(hit, '\n') != NULL)
+            return hit;
+        if (poll(&p, 1, 100) <= 0)
+            continue;
+        if ((r = read(fd, buf + n, len - 1 - n)) <= 0)
+            return NULL;
+        n += (size_t)r;
+        buf[n] = '\0';
+    }
+    return NULL;
+}
+
 /* Read the daemon's stdout until "listening on ADDR:PORT"; 0 or -1. */
 static int t_wait_listening(struct t_daemon *d)
 {
     char buf[4096];
-    size_t len = 0;
-    uint64_t end = t_now_ms() + 10000 * t_scale();
+    const char *line = t_wait_line(d->out_fd, "listening on ", buf, sizeof(buf));
 
-    while (t_now_ms() < end && len < sizeof(buf) - 1) {
-        struct pollfd p = {d->out_fd, POLLIN, 0};
-        char *line;
-        ssize_t n;
-        if (poll(&p, 1, 100) <= 0)
-            continue;
-        if ((n = read(d->out_fd, buf + len, sizeof(buf) - 1 - len)) <= 0)
-            return -1;
-        len += (size_t)n;
-        buf[len] = '\0';
-        if ((line = strstr(buf, "listening on ")) != NULL && strchr(line, '\n') != NULL) {
-            d->port = atoi(strrchr(strtok(line, "\n"), ':') + 1);
-            return 0;
-        }
-    }
-    return -1;
+    if (line == NULL)
+        return -1;
+    d->port = atoi(strrchr(strtok((char *)line, "\n"), ':') + 1);
+    return 0;
 }
 
 int t_start(struct t_daemon *d, const char *ns, const char *const *extra)

@@ -50,6 +50,10 @@ int t_wait_exit(struct t_daemon *d, int ms);
 /* SIGTERM, SIGKILL after 5 s (times t_scale()), close the pipes. The wait
  * status or -1. */
 int t_stop(struct t_daemon *d);
+/* Read fd (the daemon's stdout or stderr) into buf until a whole line
+ * holding needle has arrived: its start in buf, or NULL at EOF or after
+ * 10 s (times t_scale()). */
+const char *t_wait_line(int fd, const char *needle, char *buf, size_t len);
 /* Read fd to its end (the writer has exited) into buf, NUL-terminated. */
 void t_read_all(int fd, char *buf, size_t len);
 

@@ -28,7 +28,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -45,14 +44,14 @@
 #include "t_e2e.h"
 #include "t_util.h"
 
-#define NSLOW 1000           /* slowloris connections held */
-#define MAX_CONNS 1100       /* the shared daemon's --max-connections */
-#define REJECT_SPARE 32      /* LOOP_REJECT_SPARE in aggregator/loop.h */
+#define NSLOW 1000      /* slowloris connections held */
+#define MAX_CONNS 1100  /* the shared daemon's --max-connections */
+#define REJECT_SPARE 32 /* LOOP_REJECT_SPARE in aggregator/loop.h */
 #define NHELD (MAX_CONNS + REJECT_SPARE)
-#define SLOW_ROUNDS 16       /* bytes each dribbler sends */
-#define NGARBAGE 240         /* garbage connections */
-#define NCHURN 2000          /* connections of each frequent churn kind */
-#define NTIMEOUT 10          /* connections of each kind in the timeout test */
+#define SLOW_ROUNDS 16 /* bytes each dribbler sends */
+#define NGARBAGE 240   /* garbage connections */
+#define NCHURN 2000    /* connections of each frequent churn kind */
+#define NTIMEOUT 10    /* connections of each kind in the timeout test */
 #define TIMEOUT_HEAD_MS "1000"
 #define TIMEOUT_IDLE_MS "1500"
 
@@ -340,7 +339,10 @@ static uint64_t xorshift(uint64_t *s)
 /* Garbage number i into buf (each kind is refused with 400); its length. */
 static size_t make_garbage(int i, uint64_t *rng, char *buf, size_t cap)
 {
-#define BYTES(s) {s, sizeof(s) - 1}
+#define BYTES(s)                                                                                   \
+    {                                                                                              \
+        s, sizeof(s) - 1                                                                           \
+    }
     static const struct {
         const char *s;
         size_t n;
@@ -444,10 +446,8 @@ static void test_fault_http_oversized_heads(void)
 enum pipe_kind { P_HEALTHZ, P_NOPE, P_HEAD_METRICS, P_METRICS, P_DEBUG, P_KINDS };
 
 static const char *const pipe_req[P_KINDS] = {
-    "GET /healthz HTTP/1.1\r\nHost: t\r\n",
-    "GET /nope HTTP/1.1\r\nHost: t\r\n",
-    "HEAD /metrics HTTP/1.1\r\nHost: t\r\n",
-    "GET /metrics HTTP/1.1\r\nHost: t\r\n",
+    "GET /healthz HTTP/1.1\r\nHost: t\r\n",  "GET /nope HTTP/1.1\r\nHost: t\r\n",
+    "HEAD /metrics HTTP/1.1\r\nHost: t\r\n", "GET /metrics HTTP/1.1\r\nHost: t\r\n",
     "GET /debug HTTP/1.1\r\nHost: t\r\n",
 };
 
@@ -686,30 +686,6 @@ static void test_fault_http_timeouts_close_slowloris(void)
 
 /* ---- a low open-file limit ---------------------------------------------- */
 
-/* Read fd until a line holding needle has arrived (into buf); its start,
- * or NULL at the deadline or EOF. */
-static const char *wait_output(int fd, const char *needle, char *buf, size_t len)
-{
-    uint64_t end = t_now_ms() + T_DEADLINE_MS;
-    size_t n = 0;
-
-    buf[0] = '\0';
-    while (t_now_ms() < end && n < len - 1) {
-        struct pollfd p = {fd, POLLIN, 0};
-        const char *hit = strstr(buf, needle);
-        ssize_t r;
-        if (hit != NULL && strchr(hit, '\n') != NULL)
-            return hit;
-        if (poll(&p, 1, 100) <= 0)
-            continue;
-        if ((r = read(fd, buf + n, len - 1 - n)) <= 0)
-            return NULL;
-        n += (size_t)r;
-        buf[n] = '\0';
-    }
-    return NULL;
-}
-
 /* A daemon whose RLIMIT_NOFILE cannot hold --max-connections (1024 by
  * default) lowers the limit, says so, and keeps its promise: 503 past it,
  * closed past the spares, never a client left hanging in the backlog
@@ -726,7 +702,7 @@ static void test_fault_http_nofile_below_max_connections(void)
     t_daemon_nofile(256);
     CU_ASSERT_EQUAL_FATAL(t_start(&d, t_ns(ns, sizeof(ns), "fhnf"), extra), 0);
     t_daemon_nofile(0);
-    msg = wait_output(d.err_fd, "serving at most ", err, sizeof(err));
+    msg = t_wait_line(d.err_fd, "serving at most ", err, sizeof(err));
     CU_ASSERT_PTR_NOT_NULL_FATAL(msg);
     /* (A daemon under valgrind sees a lower limit: valgrind keeps some.) */
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "--max-connections 1024 needs more open files than "
@@ -802,8 +778,9 @@ int main(void)
     char max[16];
     /* Long timeouts: the shared daemon must hold the slowloris
      * connections for the whole test, however slow the machine. */
-    const char *extra[] = {"--max-connections", max, "--head-timeout-ms", "3600000",
-                           "--idle-timeout-ms", "3600000", NULL};
+    const char *extra[] = {
+        "--max-connections", max, "--head-timeout-ms", "3600000", "--idle-timeout-ms",
+        "3600000",           NULL};
     char ns[64];
     int rc;
 
