@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "args.h"
+#include "conn.h"
 #include "net.h"
 
 /* In sections: ISO C caps one string literal at 4095 bytes. */
@@ -38,6 +39,16 @@ static const char *const usage_text[] = {
     "                             (--slots, --ring-records and --arena-bytes apply\n"
     "                             only when shmetricsd creates the segment; an\n"
     "                             existing segment keeps its geometry)\n"
+    "  --mode OCTAL               permission bits of a segment shmetricsd creates:\n"
+    "                             read/write bits including 0600, e.g. 0600, 0660,\n"
+    "                             0666 (default 0660, whatever the umask)\n"
+    "  --group NAME|GID           group of a segment shmetricsd creates (default:\n"
+    "                             shmetricsd's own); with mode 0660, the producers\n"
+    "                             of that group may record. Only root, or a member\n"
+    "                             of the group, may give it.\n"
+    "                             (--mode and --group apply only when shmetricsd\n"
+    "                             creates the segment; an existing one keeps its\n"
+    "                             mode and group, and a warning says so)\n"
     "  --drain-interval-ms N      drain period while producers record, 1 to 10000\n"
     "                             (default 1). After 16 drains in a row find\n"
     "                             nothing it doubles, up to 4 ms (or N if longer);\n"
@@ -50,6 +61,13 @@ static const char *const usage_text[] = {
     "  --max-connections N        concurrent HTTP connections, 1 to 65536 (default\n"
     "                             1024); up to 32 more are accepted only to be\n"
     "                             answered 503 Service Unavailable\n"
+    "  --head-timeout-ms N        a request head must be complete this long after\n"
+    "                             its first byte, and a new connection must send\n"
+    "                             one this soon; 100 to 3600000 (default 10000)\n"
+    "  --idle-timeout-ms N        a keep-alive connection waiting for its next\n"
+    "                             request is closed after this long; 100 to\n"
+    "                             3600000 (default 30000). Both are checked once\n"
+    "                             a second, so a connection may live up to 1 s more.\n"
     "  --const-label NAME=VALUE   add NAME=\"VALUE\" to every series of /metrics;\n"
     "                             repeatable. NAME follows the Prometheus label\n"
     "                             rules; VALUE is UTF-8, at most 1024 bytes. A\n"
@@ -68,8 +86,10 @@ static const char *const usage_text[] = {
     "  GET /          a page linking the others\n"
     "  Unknown paths get 404, other methods 405, malformed requests 400, request\n"
     "  heads over 8 KiB 431, requests with a body 411 or 413. A request head must\n"
-    "  arrive within 10 s of its first byte; an idle connection is closed after\n"
-    "  30 s, a reply that makes no progress for 30 s is abandoned.\n"
+    "  arrive within 10 s of its first byte (--head-timeout-ms); an idle\n"
+    "  connection is closed after 30 s (--idle-timeout-ms), a reply that makes no\n"
+    "  progress for 30 s is abandoned. Connections over --max-connections get\n"
+    "  503 and are closed; beyond 32 more, they are closed unanswered.\n"
     "\n",
     "Producers:\n"
     "  A producer process that dies is noticed through a pidfd (or, where pidfd\n"
@@ -92,9 +112,10 @@ static const char *const usage_text[] = {
     "\n",
     "Exit status:\n"
     "  0  stopped by a signal; or --help, --version\n"
-    "  1  could not start or serve: the segment, the lock (another shmetricsd\n"
-    "     already serves the namespace), io_uring refused (seccomp,\n"
-    "     kernel.io_uring_disabled), the listening address\n"
+    "  1  could not start or serve: the segment (no access to it, --group not\n"
+    "     permitted), the lock (another shmetricsd already serves the\n"
+    "     namespace), io_uring refused (seccomp, kernel.io_uring_disabled), the\n"
+    "     listening address\n"
     "  2  invalid command line\n"
     "\n",
     "Environment:\n"
@@ -105,6 +126,7 @@ static const char *const usage_text[] = {
     "  shmetricsd\n"
     "  shmetricsd --ns web --listen 0.0.0.0:9477 --const-label server=$(hostname)\n"
     "  shmetricsd --ns test --listen 127.0.0.1:0 --slots 8 --ring-records 1024\n"
+    "  shmetricsd --ns web --group www-data --mode 0660\n"
     "  curl -s http://127.0.0.1:9477/metrics\n"
     "  curl -s -H 'Accept: application/openmetrics-text' http://127.0.0.1:9477/metrics\n"
     "  curl -s --compressed http://127.0.0.1:9477/metrics\n",
@@ -184,6 +206,10 @@ static const struct num_opt num_opts[] = {
     {"drain-interval-ms", 1, 10000, offsetof(struct agg_args, drain_interval_ms)},
     {"max-series-per-family", 1, 10000000, offsetof(struct agg_args, max_series)},
     {"max-connections", 1, 65536, offsetof(struct agg_args, max_conns)},
+    {"head-timeout-ms", ARGS_TIMEOUT_MS_MIN, ARGS_TIMEOUT_MS_MAX,
+     offsetof(struct agg_args, head_timeout_ms)},
+    {"idle-timeout-ms", ARGS_TIMEOUT_MS_MIN, ARGS_TIMEOUT_MS_MAX,
+     offsetof(struct agg_args, idle_timeout_ms)},
 };
 
 /* One option with its value (NULL for flags). */
@@ -202,6 +228,19 @@ static int set_opt(struct agg_args *a, const char *name, char *val)
         if (shmet__ns_check(val) < 0)
             return usage_error("--ns '%s': expected 1 to 64 of [A-Za-z0-9_.-]", val);
         a->ns = val;
+    } else if (strcmp(name, "mode") == 0) {
+        if (shmet__mode_parse(val, &a->perm.mode) < 0)
+            return usage_error("--mode '%s': expected octal read/write bits including 0600, "
+                               "e.g. 0600, 0660 or 0666 (no execute bits, nothing beyond 0777)",
+                               val);
+        a->mode_set = true;
+    } else if (strcmp(name, "group") == 0) {
+        int rc = shmet__group_parse(val, &a->perm.gid);
+        if (rc == -ENOENT)
+            return usage_error("--group '%s': no such group", val);
+        if (rc < 0)
+            return usage_error("--group '%s': expected a group name or a numeric GID", val);
+        a->group = val;
     } else if (strcmp(name, "listen") == 0) {
         char host[256], port[8];
         if (net_split(val, host, sizeof(host), port, sizeof(port)) < 0)
@@ -217,7 +256,7 @@ static int set_opt(struct agg_args *a, const char *name, char *val)
 
 static bool takes_value(const char *name)
 {
-    static const char *const names[] = {"ns", "listen", "const-label"};
+    static const char *const names[] = {"ns", "listen", "const-label", "mode", "group"};
 
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (strcmp(name, names[i]) == 0)
@@ -237,6 +276,9 @@ static void defaults(struct agg_args *a)
     a->drain_interval_ms = ARGS_DRAIN_MS_DEFAULT;
     a->max_series = ARGS_MAX_SERIES_DEFAULT;
     a->max_conns = ARGS_MAX_CONNS_DEFAULT;
+    a->perm = (struct shmet__perm){.mode = SHMET_MODE_DEFAULT, .gid = SHMET_GID_KEEP};
+    a->head_timeout_ms = CONN_HEAD_TIMEOUT_MS;
+    a->idle_timeout_ms = CONN_IDLE_TIMEOUT_MS;
 }
 
 /* argv[*i] is "--name[=value]": apply it, taking the value from the next

@@ -18,6 +18,8 @@
 #define ARGS_MAX_SERIES_DEFAULT 10000u
 #define ARGS_MAX_CONNS_DEFAULT 1024u
 #define ARGS_DRAIN_MS_DEFAULT 1u
+#define ARGS_TIMEOUT_MS_MIN 100u
+#define ARGS_TIMEOUT_MS_MAX 3600000u
 
 struct agg_args {
     const char *ns; /* NULL: $SHMETRICS_NS, else "default" */
@@ -26,6 +28,11 @@ struct agg_args {
     uint32_t drain_interval_ms;
     uint32_t max_series; /* per family */
     uint32_t max_conns;
+    uint32_t head_timeout_ms;   /* first byte of a request head to its end */
+    uint32_t idle_timeout_ms;   /* keep-alive: between requests */
+    struct shmet__perm perm;    /* of a segment shmetricsd creates */
+    const char *group;          /* --group as given, NULL: none */
+    bool mode_set;              /* --mode given */
     struct const_label *consts; /* point into argv */
     size_t nconsts;
     bool help, version;

@@ -14,13 +14,14 @@
 
 #define MS (1000000u)
 
-void conn_init(struct conn *c, int fd, bool reject, uint64_t now_ns)
+void conn_init(struct conn *c, int fd, bool reject, const struct conn_timeouts *to, uint64_t now_ns)
 {
     memset(c, 0, offsetof(struct conn, in));
     c->fd = fd;
     c->reject = reject;
+    c->to = to;
     c->state = CONN_READ;
-    c->deadline_ns = now_ns + (uint64_t)CONN_HEAD_TIMEOUT_MS * MS;
+    c->deadline_ns = now_ns + (uint64_t)to->head_ms * MS;
     http_parser_init(&c->parser);
     buf_init(&c->head);
     reply_init(&c->reply);
@@ -128,7 +129,7 @@ enum conn_next conn_received(struct conn *c, struct server *s, int res, uint64_t
         return c->lingered > CONN_LINGER_BYTES ? CONN_CLOSE : CONN_RECV;
     }
     if (c->in_len == 0) /* the first bytes of a request start its clock */
-        c->deadline_ns = now_ns + (uint64_t)CONN_HEAD_TIMEOUT_MS * MS;
+        c->deadline_ns = now_ns + (uint64_t)c->to->head_ms * MS;
     c->in_len += (uint32_t)res;
     return process(c, s, now_ns);
 }
@@ -155,10 +156,10 @@ enum conn_next conn_sent(struct conn *c, struct server *s, int res, uint64_t now
     if (c->last)
         return linger(c, now_ns);
     c->state = CONN_READ;
-    c->deadline_ns = now_ns + (uint64_t)CONN_IDLE_TIMEOUT_MS * MS;
+    c->deadline_ns = now_ns + (uint64_t)c->to->idle_ms * MS;
     if (c->in_len == 0)
         return CONN_RECV;
-    c->deadline_ns = now_ns + (uint64_t)CONN_HEAD_TIMEOUT_MS * MS;
+    c->deadline_ns = now_ns + (uint64_t)c->to->head_ms * MS;
     return process(c, s, now_ns); /* a pipelined request, perhaps complete */
 }
 

@@ -30,11 +30,18 @@
 #include "http.h"
 #include "server.h"
 
-#define CONN_HEAD_TIMEOUT_MS 10000u  /* first byte of a request to its whole head */
-#define CONN_IDLE_TIMEOUT_MS 30000u  /* keep-alive: between requests */
+#define CONN_HEAD_TIMEOUT_MS 10000u  /* default: first byte of a request to its whole head */
+#define CONN_IDLE_TIMEOUT_MS 30000u  /* default: keep-alive, between requests */
 #define CONN_SEND_TIMEOUT_MS 30000u  /* a response making no progress */
 #define CONN_LINGER_MS 2000u         /* waiting for the client's EOF */
 #define CONN_LINGER_BYTES (1u << 20) /* discarded at most while lingering */
+
+/* The two timeouts a client controls (--head-timeout-ms, --idle-timeout-ms).
+ * A new connection that sends nothing gets the head timeout. */
+struct conn_timeouts {
+    uint32_t head_ms;
+    uint32_t idle_ms;
+};
 
 enum conn_next {
     CONN_RECV, /* receive into conn_recv_buf() */
@@ -50,15 +57,16 @@ enum conn_state {
 
 struct conn {
     int fd;
-    uint8_t state;        /* enum conn_state */
-    bool reject;          /* accepted over the limit: every request gets 503 */
-    bool last;            /* close after the reply being sent */
-    bool stopping;        /* the server is stopping: no linger */
-    bool send_body;       /* false for HEAD */
-    uint64_t deadline_ns; /* CLOCK_MONOTONIC; see the timeouts above */
-    uint64_t out_off;     /* bytes of head + body sent */
-    uint64_t lingered;    /* bytes discarded while lingering */
-    uint32_t in_len;      /* bytes in in[] */
+    uint8_t state;                  /* enum conn_state */
+    bool reject;                    /* accepted over the limit: every request gets 503 */
+    bool last;                      /* close after the reply being sent */
+    bool stopping;                  /* the server is stopping: no linger */
+    bool send_body;                 /* false for HEAD */
+    uint64_t deadline_ns;           /* CLOCK_MONOTONIC; see the timeouts above */
+    const struct conn_timeouts *to; /* owned by the loop */
+    uint64_t out_off;               /* bytes of head + body sent */
+    uint64_t lingered;              /* bytes discarded while lingering */
+    uint32_t in_len;                /* bytes in in[] */
     struct http_parser parser;
     struct buf head;
     struct reply reply;
@@ -67,8 +75,10 @@ struct conn {
     char in[HTTP_HEAD_MAX]; /* the current request head, and what follows */
 };
 
-/* Set up c for a newly accepted socket; the first step is CONN_RECV. */
-void conn_init(struct conn *c, int fd, bool reject, uint64_t now_ns);
+/* Set up c for a newly accepted socket; the first step is CONN_RECV. to
+ * must outlive c. */
+void conn_init(struct conn *c, int fd, bool reject, const struct conn_timeouts *to,
+               uint64_t now_ns);
 /* Free c's buffers (not the socket). */
 void conn_fini(struct conn *c);
 

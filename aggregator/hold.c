@@ -123,7 +123,8 @@ static void lose(struct hold *h, const char *how)
     h->told_ino = h->ino;
 }
 
-int hold_open(struct hold *h, const char *ns, const struct shmet__geometry *geo, int32_t pid)
+int hold_open(struct hold *h, const char *ns, const struct shmet__geometry *geo,
+              const struct shmet__perm *perm, int32_t pid)
 {
     struct shmet__seg seg;
     struct stat st;
@@ -137,12 +138,15 @@ int hold_open(struct hold *h, const char *ns, const struct shmet__geometry *geo,
     h->pid = pid;
     ns = shmet__ns_resolve(ns);
     snprintf(h->ns, sizeof(h->ns), "%s", ns);
-    if ((rc = guard_install()) < 0 || (rc = shmet__seg_path(ns, h->path, sizeof(h->path))) < 0 ||
-        (rc = shmet__seg_open(ns, geo, SHMET_SEG_CREATE, SHMET_MODE_DEFAULT, &seg)) < 0) {
+    if ((rc = guard_install()) < 0 || (rc = shmet__seg_path(ns, h->path, sizeof(h->path))) < 0) {
         fprintf(stderr, "shmetricsd: namespace %s: %s\n", ns, shmet__strerror(rc));
         return rc;
     }
-    created = seg.created;
+    if ((rc = shmet__seg_open_as(ns, geo, SHMET_SEG_CREATE, perm, &seg)) < 0) {
+        h->open_failed = true; /* the caller explains, knowing the flags */
+        return rc;
+    }
+    created = h->created = seg.created;
     shmet__seg_close(&seg); /* attached again below, through the locked file */
     if ((rc = attach_file(h, &seg, &fd, &st, why, sizeof(why))) < 0) {
         fprintf(stderr, "shmetricsd: %s\n", why);
@@ -150,8 +154,10 @@ int hold_open(struct hold *h, const char *ns, const struct shmet__geometry *geo,
     }
     install(h, &seg, fd, &st);
     if (created)
-        printf("created segment for namespace %s (%u slots, %u records, %u arena bytes)\n",
-               h->seg.ns, h->seg.slots, h->seg.ring_records, h->seg.arena_bytes);
+        printf("created segment for namespace %s (%u slots, %u records, %u arena bytes, "
+               "mode %04o)\n",
+               h->seg.ns, h->seg.slots, h->seg.ring_records, h->seg.arena_bytes,
+               (unsigned)perm->mode);
     return h->lost ? -EFAULT : 0;
 }
 

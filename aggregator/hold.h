@@ -41,6 +41,8 @@ struct hold {
     struct shmet__seg seg; /* base NULL while lost; the geometry stays */
     int fd;                /* the file, flock()ed; -1 while lost */
     bool lost;             /* no mapping: nothing may read the segment */
+    bool created;          /* hold_open() created the segment */
+    bool open_failed;      /* hold_open() could not open or create the file */
     int32_t pid;           /* ours, marked in the header (aggregator_pid) */
     dev_t dev;             /* the file mapped */
     ino_t ino;
@@ -57,9 +59,13 @@ struct hold {
  * lock it and mark it served by pid; install the SIGBUS guard. On failure
  * prints why to stderr and returns a negative errno; -EWOULDBLOCK when
  * another shmetricsd holds the namespace. Prints "created segment ..." on
- * stdout when it created it.
+ * stdout when it created it (with geometry geo and permissions perm; an
+ * existing segment keeps its own: h->created says which). When opening or
+ * creating the file itself failed, h->open_failed is set and nothing is
+ * printed: the caller knows the flags to explain it with.
  */
-int hold_open(struct hold *h, const char *ns, const struct shmet__geometry *geo, int32_t pid);
+int hold_open(struct hold *h, const char *ns, const struct shmet__geometry *geo,
+              const struct shmet__perm *perm, int32_t pid);
 
 /* Unmark the segment (if still ours), unmap, unlock. */
 void hold_close(struct hold *h);

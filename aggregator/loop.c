@@ -6,6 +6,7 @@
  * that operation and frees the connection only when its completion comes
  * back, so no completion ever refers to freed memory.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -15,12 +16,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "conn.h"
 #include "loop.h"
+
+/* Valgrind's memcheck sees what system calls write into user memory, but
+ * not what the kernel writes on its own for an io_uring operation: bytes
+ * received into a connection's buffer would look uninitialised, and every
+ * branch of the HTTP parser on them a false error. The one buffer whose
+ * received contents we read is marked defined, exactly the bytes received
+ * (tag-valgrind-io-uring). Without the header (valgrind not installed) the
+ * daemon is the same; only a memcheck run of it would report those bytes.
+ * The other operations need nothing: accepts pass no address, the
+ * signalfd read's contents are never looked at, timeouts and sends are
+ * only read by the kernel. */
+#if defined(__has_include)
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#define HAVE_MEMCHECK_H 1
+#endif
+#endif
 
 #define MS 1000000u
 #define SQ_ENTRIES 1024u
@@ -176,6 +195,7 @@ int loop_init(struct loop *l, const struct loop_config *cfg)
     l->sig_fd = -1;
     l->base_ms = l->cur_ms = cfg->drain_interval_ms;
     l->max_conns = cfg->max_conns;
+    l->timeouts = cfg->timeouts;
     l->cap = cfg->max_conns + LOOP_REJECT_SPARE;
     l->multishot = true;
     l->conns = calloc(l->cap, sizeof(*l->conns));
@@ -292,7 +312,7 @@ static void new_conn(struct loop *l, int fd, uint64_t now)
         return;
     }
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)); /* not TCP: no matter */
-    conn_init(&lc->c, fd, reject, now);
+    conn_init(&lc->c, fd, reject, &l->timeouts, now);
     lc->idx = l->free_idx[--l->nfree];
     lc->closing = false;
     lc->inflight = false;
@@ -371,6 +391,23 @@ static void note_drain(struct loop *l, uint64_t n)
         l->cur_ms = l->cur_ms * 2 < idle_max ? l->cur_ms * 2 : idle_max;
 }
 
+/* A receive of res bytes into lc's buffer completed (tag-valgrind-io-uring). */
+static void received_by_kernel(struct loop_conn *lc, int res)
+{
+#ifdef HAVE_MEMCHECK_H
+    void *p;
+    size_t n;
+
+    if (res <= 0 || lc->c.state == CONN_LINGER)
+        return; /* nothing, or discarded unread */
+    conn_recv_buf(&lc->c, &p, &n);
+    (void)VALGRIND_MAKE_MEM_DEFINED(p, (size_t)res < n ? (size_t)res : n);
+#else
+    (void)lc;
+    (void)res;
+#endif
+}
+
 static void on_conn(struct loop *l, enum ud_kind kind, uint32_t idx, int res, uint64_t now)
 {
     struct loop_conn *lc = idx < l->cap ? l->conns[idx] : NULL;
@@ -385,10 +422,12 @@ static void on_conn(struct loop *l, enum ud_kind kind, uint32_t idx, int res, ui
         return;
     }
     before = l->srv->d->samples_total;
-    if (kind == UD_RECV)
+    if (kind == UD_RECV) {
+        received_by_kernel(lc, res);
         next = conn_received(&lc->c, l->srv, res, now);
-    else
+    } else {
         next = conn_sent(&lc->c, l->srv, res, now);
+    }
     if (l->srv->d->samples_total != before) {
         /* A scrape's drain found records: producers are busy, perhaps new. */
         note_drain(l, 1);
@@ -518,6 +557,45 @@ static void dispatch(struct loop *l, const struct io_uring_cqe *cqe, uint64_t no
 
 /* ---- run ----------------------------------------------------------------- */
 
+/* Files open now; a generous guess when /proc cannot be read. */
+static uint64_t fds_in_use(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    uint64_t n = 0;
+
+    if (d == NULL)
+        return 64;
+    while (readdir(d) != NULL)
+        n++;
+    closedir(d);
+    return n > 3 ? n - 3 : 0; /* ".", ".." and the directory's own */
+}
+
+/* A connection accepted for want of a file descriptor is no connection:
+ * it waits unanswered in the listen backlog, and the 503 promised past
+ * --max-connections never comes. So every connection and its spares must
+ * find one within RLIMIT_NOFILE (already raised to the hard limit), after
+ * the files open now, a pidfd per watched producer and a reserve for files
+ * open for a moment; the limit is lowered to fit, and said so. */
+static void fit_nofile(struct loop *l)
+{
+    uint64_t need = (uint64_t)l->max_conns + LOOP_REJECT_SPARE;
+    uint64_t used = fds_in_use() + l->watches.max + LOOP_FD_RESERVE, room;
+    struct rlimit r;
+
+    if (getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur == RLIM_INFINITY)
+        return;
+    room = r.rlim_cur > used ? r.rlim_cur - used : 0;
+    if (room >= need)
+        return;
+    l->max_conns = room > LOOP_REJECT_SPARE + 1 ? (uint32_t)(room - LOOP_REJECT_SPARE) : 1;
+    fprintf(stderr,
+            "shmetricsd: --max-connections %u needs more open files than RLIMIT_NOFILE (%llu) "
+            "leaves; serving at most %u connections (raise the limit: ulimit -n, or "
+            "LimitNOFILE= in a systemd unit)\n",
+            l->cap - LOOP_REJECT_SPARE, (unsigned long long)r.rlim_cur, l->max_conns);
+}
+
 static bool stop_done(const struct loop *l, uint64_t now)
 {
     return l->done || (l->stopping && (l->nnormal + l->nreject == 0 || now >= l->stop_deadline_ns));
@@ -531,6 +609,7 @@ int loop_run(struct loop *l, struct server *srv, int listen_fd)
     l->listen_fd = listen_fd;
     if ((rc = watch_init(&l->watches, srv->hold.seg.slots)) < 0)
         return 1;
+    fit_nofile(l);
     l->next_housekeep_ns = mono_ns();
     arm_accept(l);
     arm_signal(l);

@@ -38,6 +38,7 @@
 
 #include <liburing.h>
 
+#include "conn.h"
 #include "server.h"
 #include "watch.h"
 
@@ -51,6 +52,7 @@
                                     active slot has a pidfd */
 #define LOOP_STOP_GRACE_MS 2000u /* to finish replies in flight at a stop */
 #define LOOP_REJECT_SPARE 32u    /* connections over the limit, for 503s */
+#define LOOP_FD_RESERVE 16u      /* files opened for a moment: /proc, checkpoint */
 
 struct loop_conn;
 
@@ -68,6 +70,7 @@ struct loop {
     uint32_t *free_idx;
     uint32_t nfree, cap, max_conns;
     uint32_t nnormal, nreject;
+    struct conn_timeouts timeouts;
 
     /* accept */
     bool multishot; /* multishot accept works here */
@@ -89,6 +92,7 @@ struct loop {
 struct loop_config {
     uint32_t drain_interval_ms;
     uint32_t max_conns;
+    struct conn_timeouts timeouts;
 };
 
 /*

@@ -35,11 +35,15 @@ static int serve(const struct agg_args *a)
 {
     struct server_config cfg = {.ns = a->ns,
                                 .geo = a->geo,
+                                .perm = a->perm,
+                                .group = a->group,
+                                .mode_set = a->mode_set,
                                 .max_series = a->max_series,
                                 .consts = a->consts,
                                 .nconsts = a->nconsts};
     struct loop_config lcfg = {.drain_interval_ms = a->drain_interval_ms,
-                               .max_conns = a->max_conns};
+                               .max_conns = a->max_conns,
+                               .timeouts = {a->head_timeout_ms, a->idle_timeout_ms}};
     struct loop *l = malloc(sizeof(*l));
     struct server *s = malloc(sizeof(*s));
     char name[128];

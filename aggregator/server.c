@@ -8,13 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "checkpoint.h"
 #include "debug.h"
 #include "gzip.h"
 #include "negotiate.h"
-#include "checkpoint.h"
 #include "server.h"
 
 /*
@@ -39,6 +40,41 @@ static uint64_t mono_ns(void)
 }
 
 /* ---- open / close -------------------------------------------------------- */
+
+/* Why the segment could not be opened or created, in the operator's words. */
+static void open_failed(const struct server_config *cfg, int rc)
+{
+    const char *ns = shmet__ns_resolve(cfg->ns);
+    char path[512], why[1024];
+
+    if (rc == -EPERM && cfg->group != NULL) {
+        fprintf(stderr,
+                "shmetricsd: namespace %s: cannot give the new segment group %s: only root, "
+                "or a member of that group, may\n",
+                ns, cfg->group);
+    } else if (rc == -EACCES && shmet__seg_path(cfg->ns, path, sizeof(path)) == 0) {
+        shmet__access_describe(path, why, sizeof(why));
+        fprintf(stderr, "shmetricsd: %s: %s\n", path, why);
+    } else {
+        fprintf(stderr, "shmetricsd: namespace %s: %s\n", ns, shmet__strerror(rc));
+    }
+}
+
+/* --mode and --group given for a segment that already existed. */
+static void perm_not_applied(const struct server *s, const struct server_config *cfg)
+{
+    char group[256];
+    struct stat st;
+
+    if ((!cfg->mode_set && cfg->group == NULL) || stat(s->hold.path, &st) < 0)
+        return;
+    shmet__group_name(st.st_gid, group, sizeof(group));
+    fprintf(stderr,
+            "shmetricsd: %s already exists: --mode and --group apply only to a segment "
+            "shmetricsd creates; it keeps mode %04o and group %s (remove it with shmtool rm "
+            "while nothing uses it to start afresh)\n",
+            s->hold.path, (unsigned)(st.st_mode & 07777), group);
+}
 
 static int build_store(struct server *s, const struct server_config *cfg)
 {
@@ -103,8 +139,13 @@ int server_open(struct server *s, const struct server_config *cfg)
     s->expo.consts = cfg->consts;
     s->expo.nconsts = cfg->nconsts;
     buf_init(&s->spare);
-    if ((rc = hold_open(&s->hold, cfg->ns, &cfg->geo, s->pid)) < 0)
+    if ((rc = hold_open(&s->hold, cfg->ns, &cfg->geo, &cfg->perm, s->pid)) < 0) {
+        if (s->hold.open_failed)
+            open_failed(cfg, rc);
         goto err_hold;
+    }
+    if (!s->hold.created)
+        perm_not_applied(s, cfg);
     server_heartbeat(s);
     if ((rc = build_store(s, cfg)) < 0) {
         fprintf(stderr, "shmetricsd: %s\n", strerror(-rc));

@@ -27,6 +27,9 @@
 struct server_config {
     const char *ns;             /* NULL: $SHMETRICS_NS, else "default" */
     struct shmet__geometry geo; /* used when the segment is created */
+    struct shmet__perm perm;    /* likewise */
+    const char *group;          /* --group as given (messages), or NULL */
+    bool mode_set;              /* --mode given */
     uint32_t max_series;        /* per family */
     const struct const_label *consts;
     size_t nconsts;

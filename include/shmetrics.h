@@ -80,9 +80,12 @@ struct shmet_series {
 /*
  * shmet_open - attach to (or create) the segment of a namespace.
  * Returns 0 and sets *out, or a negative errno: -EINVAL bad namespace or
- * geometry, -ENOSPC no room in /dev/shm to create it, -EACCES no permission,
- * -EMFILE too many open clients, or a segment error (see shmet_strerror).
- * Thread-safe.
+ * geometry, -ENOSPC no room in /dev/shm to create it, -EACCES no permission
+ * (this user is neither the segment's owner nor in its group, with mode
+ * 0660), -EMFILE too many open clients, or a segment error (see
+ * shmet_strerror). A segment this call creates gets mode 0660 whatever the
+ * umask, and the caller's group; shmetricsd --group/--mode or shmtool
+ * create give others. Thread-safe.
  */
 SHMET_EXTERN int shmet_open(const struct shmet_options *opt, struct shmet_client **out);
 

@@ -9,6 +9,11 @@
  * the name exists, so of several racing creators exactly one wins and the
  * others attach to its segment; nobody can map a half-made segment.
  *
+ * The file gets exactly the mode asked for (fchmod after creation, so the
+ * umask neither widens nor narrows it) and, when asked, a group (fchown),
+ * both before it is linked: nobody ever sees it with other permissions.
+ * An existing segment keeps its mode and group.
+ *
  * Attaching reads the header with pread (no mapping yet), validates it and
  * keeps private copies of the geometry; the mapping is made only when the
  * file is at least as large as the header claims.
@@ -117,8 +122,8 @@ int shmet__geometry_check(const struct shmet__geometry *g)
  * overflow: 4096 slots * (2^24 * 16 + 2^26) < 2^50). */
 uint64_t shmet__geometry_size(const struct shmet__geometry *g, uint64_t *data_offset)
 {
-    uint64_t table = sizeof(struct shmet_abi_header) +
-                     (uint64_t)g->slots * sizeof(struct shmet_abi_slot);
+    uint64_t table =
+        sizeof(struct shmet_abi_header) + (uint64_t)g->slots * sizeof(struct shmet_abi_slot);
     uint64_t stride = (uint64_t)g->ring_records * sizeof(struct shmet_abi_record) + g->arena_bytes;
 
     *data_offset = (table + PAGE_BYTES - 1) / PAGE_BYTES * PAGE_BYTES;
@@ -147,7 +152,8 @@ int shmet__header_check(const struct shmet_abi_header *h, uint64_t size, struct 
         return SHMET_E_GEOMETRY;
     want = shmet__geometry_size(&g, &data_offset);
     if (h->data_offset != data_offset || h->segment_size != want ||
-        h->slot_stride != (uint64_t)g.ring_records * sizeof(struct shmet_abi_record) + g.arena_bytes)
+        h->slot_stride !=
+            (uint64_t)g.ring_records * sizeof(struct shmet_abi_record) + g.arena_bytes)
         return SHMET_E_GEOMETRY;
     if (size < want)
         return SHMET_E_TRUNCATED;
@@ -260,17 +266,23 @@ static int link_file(int dirfd, int fd, const char *tmp, const char *name)
 /* Build a complete segment and link it as name. -EEXIST: somebody else
  * linked first (the caller attaches to theirs). */
 static int create_linked(int dirfd, const char *ns, const char *name,
-                         const struct shmet__geometry *g, mode_t mode, struct shmet__seg *out)
+                         const struct shmet__geometry *g, const struct shmet__perm *perm,
+                         struct shmet__seg *out)
 {
     uint64_t data_offset, size = shmet__geometry_size(g, &data_offset);
     char tmp[128];
     void *map;
     int fd, rc;
 
-    fd = make_file(dirfd, ns, mode, tmp, sizeof(tmp));
+    fd = make_file(dirfd, ns, perm->mode, tmp, sizeof(tmp));
     if (fd < 0)
         return fd;
-    if (fchmod(fd, mode) < 0) {
+    /* The group first: a change of owner may clear mode bits. */
+    if (perm->gid != SHMET_GID_KEEP && fchown(fd, (uid_t)-1, perm->gid) < 0) {
+        rc = -errno; /* EPERM: neither root nor a member of that group */
+        goto err_file;
+    }
+    if (fchmod(fd, perm->mode) < 0) {
         rc = -errno;
         goto err_file;
     }
@@ -314,6 +326,14 @@ err_file:
 int shmet__seg_open(const char *ns, const struct shmet__geometry *g, unsigned flags, mode_t mode,
                     struct shmet__seg *out)
 {
+    struct shmet__perm perm = {.mode = mode, .gid = SHMET_GID_KEEP};
+
+    return shmet__seg_open_as(ns, g, flags, &perm, out);
+}
+
+int shmet__seg_open_as(const char *ns, const struct shmet__geometry *g, unsigned flags,
+                       const struct shmet__perm *perm, struct shmet__seg *out)
+{
     struct shmet__geometry def = {SHMET_DEFAULT_SLOTS, SHMET_DEFAULT_RING_RECORDS,
                                   SHMET_DEFAULT_ARENA_BYTES};
     bool readonly = (flags & SHMET_SEG_RDONLY) != 0;
@@ -349,7 +369,7 @@ int shmet__seg_open(const char *ns, const struct shmet__geometry *g, unsigned fl
         rc = -errno;
         if (rc != -ENOENT || !(flags & SHMET_SEG_CREATE))
             break;
-        rc = create_linked(dirfd, ns, name, g, mode, &seg);
+        rc = create_linked(dirfd, ns, name, g, perm, &seg);
         if (rc != -EEXIST || (flags & SHMET_SEG_EXCL))
             break;
     }

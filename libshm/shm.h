@@ -26,13 +26,14 @@ extern "C" {
 #define SHMET_NS_DEFAULT "default"
 #define SHMET_DIR_ENV "SHMETRICS_SHM_DIR" /* where segments live; /dev/shm */
 #define SHMET_DIR_DEFAULT "/dev/shm"
-#define SHMET_MODE_DEFAULT 0660
+#define SHMET_MODE_DEFAULT 0660    /* of a new segment, whatever the umask */
+#define SHMET_GID_KEEP ((gid_t)-1) /* a new segment keeps the creator's group */
 
 /* Segment errors beyond plain errno values (all negative). */
-#define SHMET_E_NOTSEG (-EBADMSG)          /* not a shmetrics segment */
-#define SHMET_E_ABI (-EPROTONOSUPPORT)     /* unsupported ABI major */
-#define SHMET_E_TRUNCATED (-ENODATA)       /* shorter than its header says */
-#define SHMET_E_GEOMETRY (-EDOM)           /* geometry out of range */
+#define SHMET_E_NOTSEG (-EBADMSG)      /* not a shmetrics segment */
+#define SHMET_E_ABI (-EPROTONOSUPPORT) /* unsupported ABI major */
+#define SHMET_E_TRUNCATED (-ENODATA)   /* shorter than its header says */
+#define SHMET_E_GEOMETRY (-EDOM)       /* geometry out of range */
 
 struct shmet__geometry {
     uint32_t slots;
@@ -72,6 +73,20 @@ int shmet__state_path(const char *ns, char *buf, size_t len);
 int shmet__state_unlink(const char *ns);
 int shmet__geometry_check(const struct shmet__geometry *g);
 uint64_t shmet__geometry_size(const struct shmet__geometry *g, uint64_t *data_offset);
+/* Permissions of a segment this call creates (none for an existing one). */
+struct shmet__perm {
+    mode_t mode; /* exactly, the umask notwithstanding */
+    gid_t gid;   /* SHMET_GID_KEEP: the creator's */
+};
+
+/* Attach to (flags & CREATE: or create) the segment of ns. Returns 0,
+ * -ENOENT, -EEXIST (EXCL), -EACCES (no access to the file or directory),
+ * SHMET_E_* for a bad segment, -EPERM when perm->gid cannot be given to a
+ * new segment (only root, or a member of the group, may), or another
+ * negative errno. */
+int shmet__seg_open_as(const char *ns, const struct shmet__geometry *g, unsigned flags,
+                       const struct shmet__perm *perm, struct shmet__seg *out);
+/* The same with the creator's group. */
 int shmet__seg_open(const char *ns, const struct shmet__geometry *g, unsigned flags, mode_t mode,
                     struct shmet__seg *out);
 /* Attach to the segment open at fd (the caller keeps fd), as namespace ns:
@@ -183,6 +198,12 @@ int shmet__def_read(const uint8_t *arena, uint64_t used, uint64_t off, uint8_t *
 const char *shmet__def_error(int err);
 int shmet__arena_next(const struct shmet__seg *s, uint32_t idx, uint64_t used, uint64_t *off,
                       uint8_t *buf, size_t cap, struct shmet__def_view *v);
+
+/* perm.c */
+int shmet__mode_parse(const char *s, mode_t *out);
+int shmet__group_parse(const char *s, gid_t *out);
+void shmet__group_name(gid_t gid, char *buf, size_t len);
+void shmet__access_describe(const char *path, char *buf, size_t len);
 
 /* names.c */
 bool shmet__metric_name_ok(const char *s, size_t n);

@@ -5,13 +5,18 @@
 #   1. release build with -Werror (gcc): every suite
 #   2. ASan+UBSan build: every suite
 #   3. TSan build: the concurrency suites (ctest label "tsan")
-#   4. libFuzzer build (clang): every fuzz target for a bounded time
+#   4. valgrind memcheck: the daemon suites (ctest label "valgrind") again on
+#      the release build, every shmetricsd they start running under memcheck;
+#      any memory error or definite/indirect leak in any of them fails
+#   5. libFuzzer build (clang): every fuzz target for a bounded time
+# Each stage prints how long it took.
 #
 # Usage: tools/test.sh [--quick] [--fuzz-seconds N] [--jobs N]
 #   --quick           stage 1 only
 #   --fuzz-seconds N  time per fuzz target (default 30)
 #   --jobs N          parallel build and test jobs (default: number of CPUs)
-# Environment: BUILD_ROOT (default ./build) holds one directory per stage.
+# Environment: BUILD_ROOT (default ./build) holds one directory per stage
+# (no spaces in it: the valgrind command line is split at spaces).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -21,7 +26,7 @@ QUICK=0
 FUZZ_SECONDS=30
 JOBS=$(nproc 2>/dev/null || echo 2)
 
-usage() { sed -n '3,14p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '3,19p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -38,7 +43,15 @@ done
 . "$ROOT/tools/deps.sh"
 shmet_install_deps
 
-stage() { printf '\n==== %s ====\n' "$*"; }
+STAGE_T0=$SECONDS
+STAGE_NAME=""
+# stage <name>: end the stage before (printing its time), start this one.
+stage() {
+    [ -n "$STAGE_NAME" ] && printf '==== %s: %ds ====\n' "$STAGE_NAME" $((SECONDS - STAGE_T0))
+    STAGE_NAME=$*
+    STAGE_T0=$SECONDS
+    printf '\n==== %s ====\n' "$*"
+}
 
 # build <dir> <cmake args...>
 build() {
@@ -59,7 +72,8 @@ build "$BUILD_ROOT/release" -DCMAKE_BUILD_TYPE=RelWithDebInfo
 run_ctest "$BUILD_ROOT/release" -LE fuzz
 
 if [ "$QUICK" = 1 ]; then
-    echo "test.sh: --quick: sanitizer and fuzz stages skipped"
+    stage "quick run passed (in ${SECONDS}s)"
+    echo "test.sh: --quick: sanitizer, valgrind and fuzz stages skipped"
     exit 0
 fi
 
@@ -72,9 +86,40 @@ stage "TSan build, concurrency suites"
 build "$BUILD_ROOT/tsan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHMETRICS_TSAN=ON
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 run_ctest "$BUILD_ROOT/tsan" -L tsan
 
+# The logs of every daemon memcheck ran: each must end with no error (a
+# leak of the kinds asked for counts as one); a daemon that never reached
+# its summary (killed, or hung at exit) fails too.
+vg_check_logs() {
+    local dir=$1 n=0 bad=0 f
+    for f in "$dir"/shmetricsd.*.log; do
+        [ -e "$f" ] || continue
+        n=$((n + 1))
+        if ! grep -q "ERROR SUMMARY: 0 errors" "$f"; then
+            echo "valgrind: $f:" >&2
+            cat "$f" >&2
+            bad=1
+        fi
+    done
+    if [ "$n" -eq 0 ]; then
+        echo "valgrind: no shmetricsd ran under memcheck" >&2
+        return 1
+    fi
+    echo "valgrind: $n shmetricsd runs under memcheck, $([ $bad = 0 ] && echo "no errors, no leaks" || echo "some FAILED")"
+    return $bad
+}
+
+stage "valgrind memcheck: shmetricsd under the daemon suites"
+VG_LOGS=$BUILD_ROOT/valgrind
+rm -rf "$VG_LOGS"
+mkdir -p "$VG_LOGS"
+SHMETRICS_DAEMON_WRAPPER="valgrind --tool=memcheck --leak-check=full \
+--errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
+--log-file=$VG_LOGS/shmetricsd.%p.log" run_ctest "$BUILD_ROOT/release" -L valgrind
+vg_check_logs "$VG_LOGS"
+
 stage "libFuzzer build, fuzz targets for ${FUZZ_SECONDS}s each"
 CC=clang build "$BUILD_ROOT/fuzz" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHMETRICS_FUZZ=ON \
     -DSHMETRICS_FUZZ_SECONDS="$FUZZ_SECONDS"
 run_ctest "$BUILD_ROOT/fuzz" -L fuzz -j 1
 
-stage "all stages passed"
+stage "all stages passed (in ${SECONDS}s)"

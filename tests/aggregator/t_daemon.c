@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -31,6 +32,18 @@ uint64_t t_now_ms(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static const char *t_wrapper(void)
+{
+    const char *w = getenv(T_WRAPPER_ENV);
+
+    return (w != NULL && w[strspn(w, " ")] != '\0') ? w : NULL;
+}
+
+unsigned t_scale(void)
+{
+    return t_wrapper() != NULL ? 10 : 1;
 }
 
 const char *t_bin_path(void)
@@ -58,17 +71,43 @@ static int t_refuse_io_uring(void)
     return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
 }
 
-/* Fork and exec shmetricsd with argv (NULL-terminated, without argv[0]).
- * Plain checks, no CUnit: a test may start a daemon before CUnit runs. */
+static unsigned t_nofile; /* for the next daemons; 0: inherited */
+
+void t_daemon_nofile(unsigned n)
+{
+    t_nofile = n;
+}
+
+/* The words of $SHMETRICS_DAEMON_WRAPPER (split at spaces, in buf) then
+ * the daemon and args, in argv[cap]. */
+static void t_daemon_argv(const char *const *args, char *buf, size_t buflen, const char **argv,
+                          size_t cap)
+{
+    const char *w = t_wrapper();
+    size_t n = 0;
+
+    if (w != NULL) {
+        snprintf(buf, buflen, "%s", w);
+        for (char *save = NULL, *tok = strtok_r(buf, " ", &save); tok != NULL && n < cap / 2;
+             tok = strtok_r(NULL, " ", &save))
+            argv[n++] = tok;
+    }
+    argv[n++] = t_bin_path();
+    for (size_t i = 0; args[i] != NULL && n < cap - 1; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+}
+
+/* Fork and exec shmetricsd with argv (NULL-terminated, without argv[0]),
+ * under $SHMETRICS_DAEMON_WRAPPER when set. Plain checks, no CUnit: a
+ * test may start a daemon before CUnit runs. */
 int t_spawn(struct t_daemon *d, const char *const *args, bool seccomp)
 {
+    static char words[4096];
+    const char *argv[64];
     int out[2], err[2];
-    const char *argv[32] = {"shmetricsd"};
-    size_t n = 1;
 
-    for (; args[n - 1] != NULL && n < 31; n++)
-        argv[n] = args[n - 1];
-    argv[n] = NULL;
+    t_daemon_argv(args, words, sizeof(words), argv, sizeof(argv) / sizeof(argv[0]));
     if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0)
         return -1;
     d->pid = fork();
@@ -78,9 +117,11 @@ int t_spawn(struct t_daemon *d, const char *const *args, bool seccomp)
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         dup2(out[1], 1);
         dup2(err[1], 2);
+        if (t_nofile > 0 && setrlimit(RLIMIT_NOFILE, &(struct rlimit){t_nofile, t_nofile}) != 0)
+            _exit(126);
         if (seccomp && t_refuse_io_uring() != 0)
             _exit(77);
-        execv(t_bin_path(), (char *const *)argv);
+        execvp(argv[0], (char *const *)argv);
         _exit(127);
     }
     close(out[1]);
@@ -91,29 +132,38 @@ int t_spawn(struct t_daemon *d, const char *const *args, bool seccomp)
     return 0;
 }
 
+const char *t_wait_line(int fd, const char *needle, char *buf, size_t len)
+{
+    uint64_t end = t_now_ms() + 10000 * t_scale();
+    size_t n = 0;
+
+    buf[0] = '\0';
+    while (t_now_ms() < end && n < len - 1) {
+        struct pollfd p = {fd, POLLIN, 0};
+        const char *hit = strstr(buf, needle);
+        ssize_t r;
+        if (hit != NULL && strchr(hit, '\n') != NULL)
+            return hit;
+        if (poll(&p, 1, 100) <= 0)
+            continue;
+        if ((r = read(fd, buf + n, len - 1 - n)) <= 0)
+            return NULL;
+        n += (size_t)r;
+        buf[n] = '\0';
+    }
+    return NULL;
+}
+
 /* Read the daemon's stdout until "listening on ADDR:PORT"; 0 or -1. */
 static int t_wait_listening(struct t_daemon *d)
 {
     char buf[4096];
-    size_t len = 0;
-    uint64_t end = t_now_ms() + 10000;
+    const char *line = t_wait_line(d->out_fd, "listening on ", buf, sizeof(buf));
 
-    while (t_now_ms() < end && len < sizeof(buf) - 1) {
-        struct pollfd p = {d->out_fd, POLLIN, 0};
-        char *line;
-        ssize_t n;
-        if (poll(&p, 1, 100) <= 0)
-            continue;
-        if ((n = read(d->out_fd, buf + len, sizeof(buf) - 1 - len)) <= 0)
-            return -1;
-        len += (size_t)n;
-        buf[len] = '\0';
-        if ((line = strstr(buf, "listening on ")) != NULL && strchr(line, '\n') != NULL) {
-            d->port = atoi(strrchr(strtok(line, "\n"), ':') + 1);
-            return 0;
-        }
-    }
-    return -1;
+    if (line == NULL)
+        return -1;
+    d->port = atoi(strrchr(strtok((char *)line, "\n"), ':') + 1);
+    return 0;
 }
 
 int t_start(struct t_daemon *d, const char *ns, const char *const *extra)
@@ -133,7 +183,7 @@ int t_start(struct t_daemon *d, const char *ns, const char *const *extra)
 /* Wait up to ms for the daemon to exit; its wait status, or -1. */
 int t_wait_exit(struct t_daemon *d, int ms)
 {
-    uint64_t end = t_now_ms() + (uint64_t)ms;
+    uint64_t end = t_now_ms() + (uint64_t)ms * t_scale();
     int st;
 
     while (t_now_ms() < end) {

@@ -144,19 +144,27 @@ static const char *set_arena(struct tool_args *a, const char *val)
     return NULL;
 }
 
-/* Octal permission bits, e.g. 0660 or 660. */
+/* Octal read/write bits with the owner's, e.g. 0660 or 660. */
 static const char *set_mode(struct tool_args *a, const char *val)
 {
-    unsigned long v;
-    char *end;
+    mode_t m;
 
-    if (val[0] == '\0' || val[strspn(val, "01234567")] != '\0')
-        return "mode must be an octal number between 0 and 0777";
-    errno = 0;
-    v = strtoul(val, &end, 8);
-    if (errno != 0 || *end != '\0' || v > 0777)
-        return "mode must be an octal number between 0 and 0777";
-    a->mode = (unsigned)v;
+    if (shmet__mode_parse(val, &m) < 0)
+        return "mode must be octal read/write bits including 0600, e.g. 0600, 0660 or 0666 "
+               "(no execute bits, nothing beyond 0777)";
+    a->mode = (unsigned)m;
+    return NULL;
+}
+
+static const char *set_group(struct tool_args *a, const char *val)
+{
+    int rc = shmet__group_parse(val, &a->gid);
+
+    if (rc == -ENOENT)
+        return "no such group";
+    if (rc < 0)
+        return "expected a group name or a numeric GID";
+    a->group = val;
     return NULL;
 }
 
@@ -171,6 +179,7 @@ static const struct opt_def opt_defs[] = {
     {"ring-records", OPT_GEOMETRY, true, set_ring},
     {"arena-bytes", OPT_GEOMETRY, true, set_arena},
     {"mode", OPT_MODE, true, set_mode},
+    {"group", OPT_MODE, true, set_group},
 };
 
 static const struct opt_def *opt_find(const char *name, size_t len)
@@ -189,6 +198,7 @@ void args_defaults(struct tool_args *a)
     a->geo.ring_records = SHMET_DEFAULT_RING_RECORDS;
     a->geo.arena_bytes = SHMET_DEFAULT_ARENA_BYTES;
     a->mode = SHMET_MODE_DEFAULT;
+    a->gid = SHMET_GID_KEEP;
 }
 
 /* One "--name[=value]" at argv[*i] (value possibly in argv[*i + 1]). */

@@ -114,7 +114,7 @@ static void summary_text(const struct tool_args *a, const struct report *r, uint
  * error of the command, said on stderr too. */
 static void attach_failed(const struct tool_args *a, int err, struct report *r)
 {
-    char why[512];
+    char why[1024];
 
     seg_describe(a->path, err, why, sizeof(why));
     if (!seg_error_is_corruption(err))

@@ -89,6 +89,10 @@ void seg_describe(const char *path, int err, char *buf, size_t len)
         snprintf(buf, len, "is a symbolic link; segments are never followed through links");
         return;
     }
+    if (err == -EACCES) {
+        shmet__access_describe(path, buf, len);
+        return;
+    }
     if (seg_error_is_corruption(err))
         header_detail(path, err, detail, sizeof(detail));
     snprintf(buf, len, "%s%s", shmet__strerror(err), detail);
@@ -111,7 +115,7 @@ int seg_open_ro(const struct tool_args *a, struct shmet__seg *s)
 /* Attach read-only; on failure say why on stderr and return the error. */
 int seg_attach(const struct tool_args *a, struct shmet__seg *s)
 {
-    char why[512];
+    char why[1024];
     int rc = seg_open_ro(a, s);
 
     if (rc < 0) {

@@ -44,7 +44,7 @@ enum {
     OPT_INTERVAL = 1u << 4,
     OPT_COUNT = 1u << 5,
     OPT_GEOMETRY = 1u << 6, /* --slots, --ring-records, --arena-bytes */
-    OPT_MODE = 1u << 7,
+    OPT_MODE = 1u << 7,     /* --mode, --group */
 };
 
 #define TOOL_PATH_MAX 4096
@@ -60,6 +60,8 @@ struct tool_args {
     uint32_t count;             /* watch --count; 0: until a signal */
     struct shmet__geometry geo; /* create */
     unsigned mode;              /* create --mode */
+    gid_t gid;                  /* create --group; SHMET_GID_KEEP: none */
+    const char *group;          /* create --group as given */
 };
 
 struct tool_cmd {

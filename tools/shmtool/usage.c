@@ -204,7 +204,7 @@ const char usage_watch[] =
 
 const char usage_create[] =
     "Usage: shmtool create [--ns NAME] [--slots N] [--ring-records N]\n"
-    "                      [--arena-bytes N] [--mode OCTAL]\n"
+    "                      [--arena-bytes N] [--mode OCTAL] [--group NAME|GID]\n"
     "\n"
     "Create the segment of a namespace with the given geometry, complete and\n"
     "initialised, before any producer or the aggregator starts (whoever comes\n"
@@ -220,17 +220,26 @@ const char usage_create[] =
     "                     (default 16384; 16 bytes each)\n"
     "  --arena-bytes N    definition arena per slot, a multiple of 64, 4096 to\n"
     "                     67108864 (default 262144)\n"
-    "  --mode OCTAL       permission bits of the file, 0 to 0777 (default 0660;\n"
-    "                     not reduced by the umask)\n"
+    "  --mode OCTAL       permission bits of the file: read/write bits including\n"
+    "                     0600, e.g. 0600, 0660, 0666 (default 0660, whatever the\n"
+    "                     umask); execute bits and bits beyond 0777 are refused\n"
+    "  --group NAME|GID   group of the file (default: the caller's); with mode\n"
+    "                     0660 the processes of that group may record and read.\n"
+    "                     Only root, or a member of the group, may give it.\n"
     "  -h, --help         show this text and exit\n"
     "The whole segment may not exceed 64 GiB.\n"
     "\n"
+    "Mode and group are given only here, at creation: an existing segment keeps\n"
+    "its own (shmtool rm it first to change them).\n"
+    "\n"
     "Exit status: 0 created; 1 it already exists or cannot be created (no space,\n"
-    "no permission); 2 usage error, including a geometry out of range.\n"
+    "no permission, --group not permitted); 2 usage error, including a geometry\n"
+    "out of range, a refused mode or an unknown group.\n"
     "\n"
     "Examples:\n"
     "  shmtool create --ns api --slots 256\n"
-    "  shmtool create --ns test --slots 4 --ring-records 1024 --arena-bytes 65536 --mode 0600\n";
+    "  shmtool create --ns test --slots 4 --ring-records 1024 --arena-bytes 65536 --mode 0600\n"
+    "  shmtool create --ns web --group www-data --mode 0660\n";
 
 const char usage_rm[] =
     "Usage: shmtool rm [--ns NAME]\n"
