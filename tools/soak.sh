@@ -26,7 +26,7 @@ SECONDS_ARG=60
 PLACES=4
 BUILD_IT=1
 
-usage() { sed -n '3,20p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '4,19p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "soak.sh: $*" >&2; exit 1; }
 
 while [ $# -gt 0 ]; do
