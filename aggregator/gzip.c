@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * aggregator/gzip.c - see gzip.h. One deflate stream per call, windowBits
- * 15 + 16 (a gzip header and trailer instead of zlib's), output space
- * reserved up front from deflateBound() so that one deflate() call
- * normally finishes the stream. zlib counts in uInt, so inputs and outputs
- * beyond 1 GiB go through in pieces.
+ * 15 + 16 (a gzip header and trailer instead of zlib's). Output space is
+ * reserved for an eighth of the input (an exposition compresses ten to
+ * twenty times) and grown by half when deflate() fills it: reserving
+ * deflateBound(), a little more than the input, mapped and unmapped a
+ * buffer the size of the whole exposition for every gzip scrape, which on
+ * a virtual machine slowed the scrapes after it as well. zlib counts in
+ * uInt, so inputs and outputs beyond 1 GiB go through in pieces.
  */
 #include <errno.h>
 #include <zlib.h>
@@ -26,7 +29,7 @@ static int run(z_stream *zs, const unsigned char *in, size_t n, struct buf *out)
 
     while (zrc != Z_STREAM_END) {
         uInt in_now = piece(n - fed);
-        if (out->cap - out->len < 64 && !buf_reserve(out, 1u << 16))
+        if (out->cap - out->len < 64 && !buf_reserve(out, out->cap / 2 + (1u << 16)))
             return -ENOMEM;
         zs->next_in = (Bytef *)(uintptr_t)(in + fed); /* zlib does not write through it */
         zs->avail_in = in_now;
@@ -50,7 +53,8 @@ int gzip_encode(const void *in, size_t n, int level, struct buf *out)
         return -EINVAL;
     if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
         return -ENOMEM;
-    if (!buf_reserve(out, deflateBound(&zs, n > PIECE ? PIECE : (uLong)n) + 32)) {
+    uLong bound = deflateBound(&zs, n > PIECE ? PIECE : (uLong)n) + 32;
+    if (!buf_reserve(out, n / 8 + 4096 < bound ? n / 8 + 4096 : bound)) {
         deflateEnd(&zs);
         return -ENOMEM;
     }

@@ -8,7 +8,8 @@
  *               gzip_encode() at GZIP_LEVEL, into buffers kept between
  *               renders (the render's own cost); text into a fresh buffer
  *               ("cold": page faults included, as shmetricsd pays for
- *               bodies above the 4 MiB it keeps); bytes of each; the first
+ *               its first large scrape, before it keeps a spare); bytes
+ *               of each; the first
  *               render after series were added (it sorts) apart; and a
  *               counters-only store of the same size.
  *   live        GET /metrics over a keep-alive loopback connection to a
@@ -127,8 +128,7 @@ static int build_store(struct feed *f, uint64_t n, bool counters_only)
 }
 
 /* Buffers for renders: kept between renders (warm), or made afresh for
- * each (cold: new pages, as shmetricsd gets for bodies above the 4 MiB it
- * keeps between scrapes). */
+ * each (cold: new pages, as shmetricsd's first large scrape gets). */
 struct bufs {
     struct buf text, out;
     bool cold;
