@@ -13,7 +13,7 @@
 #
 # Usage: tools/test.sh [--quick] [--fuzz-seconds N] [--jobs N]
 #   --quick           stage 1 only
-#   --fuzz-seconds N  time per fuzz target (default 30)
+#   --fuzz-seconds N  time per fuzz target (default 60)
 #   --jobs N          parallel build and test jobs (default: number of CPUs)
 # Environment: BUILD_ROOT (default ./build) holds one directory per stage
 # (no spaces in it: the valgrind command line is split at spaces).
@@ -23,7 +23,7 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 BUILD_ROOT=${BUILD_ROOT:-$ROOT/build}
 QUICK=0
-FUZZ_SECONDS=30
+FUZZ_SECONDS=60
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 usage() { sed -n '3,19p' "$0" | sed 's/^# \{0,1\}//'; }
