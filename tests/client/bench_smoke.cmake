@@ -2,10 +2,11 @@
 # The benchmarks' smoke checks. KIND=client runs `shmetrics-bench client
 # --smoke` (BENCH: the binary; it starts the shmetricsd built beside it);
 # KIND=python runs `tools/bench-python.sh --smoke` (SCRIPT: its path) and is
-# skipped where prometheus_client is not installed. Each must exit 0, print
-# every BENCH line as `BENCH <name> <number> <unit>`, name a figure once,
-# and print every figure the reports depend on. Speed is never checked.
+# skipped where prometheus_client is not installed. Each must pass
+# bench_check (tests/common/bench_check.cmake) with every figure the
+# reports depend on. Speed is never checked.
 cmake_minimum_required(VERSION 3.18) # policies for -P scripts (IN_LIST)
+include(${CMAKE_CURRENT_LIST_DIR}/../common/bench_check.cmake)
 if(KIND STREQUAL "python")
   execute_process(COMMAND /usr/bin/python3 -c "import prometheus_client"
                   RESULT_VARIABLE missing OUTPUT_QUIET ERROR_QUIET)
@@ -34,27 +35,4 @@ else()
              daemon_samples_total daemon_dropped_total daemon_invalid_total client_unaccounted
              lock_owner_dead_recovered statsd_sent statsd_received statsd_dropped)
 endif()
-execute_process(COMMAND ${cmd} OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
-if(NOT rc EQUAL 0)
-  message(FATAL_ERROR "${cmd} exited with ${rc}\n${out}\n${err}")
-endif()
-string(REPLACE "\n" ";" lines "${out}")
-set(names "")
-foreach(line IN LISTS lines)
-  if(line MATCHES "^BENCH")
-    if(NOT line MATCHES "^BENCH ([a-z0-9_]+) -?[0-9]+(\\.[0-9]+)? [a-z]+$")
-      message(FATAL_ERROR "malformed line: '${line}'")
-    endif()
-    if(CMAKE_MATCH_1 IN_LIST names)
-      message(FATAL_ERROR "figure printed twice: ${CMAKE_MATCH_1}")
-    endif()
-    list(APPEND names ${CMAKE_MATCH_1})
-  endif()
-endforeach()
-foreach(want IN LISTS wanted)
-  if(NOT want IN_LIST names)
-    message(FATAL_ERROR "missing figure: ${want}\n${out}")
-  endif()
-endforeach()
-list(LENGTH names n)
-message(STATUS "${n} well-formed BENCH lines")
+bench_check(${KIND} wanted ${cmd})

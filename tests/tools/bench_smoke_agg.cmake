@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: MIT
 # Smoke check of the aggregator benchmarks: `shmetrics-bench drain`,
 # `scrape` and `e2e`, each with --smoke (BENCH: the binary; scrape and e2e
-# start the shmetricsd built beside it). Each must exit 0, print every
-# BENCH line as `BENCH <name> <number> <unit>`, name a figure once, and
-# print every figure tools/bench.sh reports. Speed is never checked.
+# start the shmetricsd built beside it). Each must pass bench_check
+# (tests/common/bench_check.cmake) with every figure tools/bench.sh
+# reports. Speed is never checked.
 cmake_minimum_required(VERSION 3.18) # policies for -P scripts (IN_LIST)
+include(${CMAKE_CURRENT_LIST_DIR}/../common/bench_check.cmake)
 
 set(want_drain drain_counter_1k_msps_median drain_gauge_1k_msps_median
                drain_histogram_1k_msps_median drain_counter_100k_msps_median
@@ -28,29 +29,5 @@ set(want_e2e e2e_applied_msps_median e2e_attempted_msps_median e2e_dropped_pct_m
              e2e_idle_cpu_idle_producers_pct)
 
 foreach(kind drain scrape e2e)
-  execute_process(COMMAND ${BENCH} ${kind} --smoke
-                  OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "shmetrics-bench ${kind} --smoke exited with ${rc}\n${out}\n${err}")
-  endif()
-  string(REPLACE "\n" ";" lines "${out}")
-  set(names "")
-  foreach(line IN LISTS lines)
-    if(line MATCHES "^BENCH")
-      if(NOT line MATCHES "^BENCH ([a-z0-9_]+) -?[0-9]+(\\.[0-9]+)? [a-z]+$")
-        message(FATAL_ERROR "${kind}: malformed line: '${line}'")
-      endif()
-      if(CMAKE_MATCH_1 IN_LIST names)
-        message(FATAL_ERROR "${kind}: figure printed twice: ${CMAKE_MATCH_1}")
-      endif()
-      list(APPEND names ${CMAKE_MATCH_1})
-    endif()
-  endforeach()
-  foreach(want IN LISTS want_${kind})
-    if(NOT want IN_LIST names)
-      message(FATAL_ERROR "${kind}: missing figure: ${want}\n${out}")
-    endif()
-  endforeach()
-  list(LENGTH names n)
-  message(STATUS "${kind}: ${n} well-formed BENCH lines")
+  bench_check(${kind} want_${kind} ${BENCH} ${kind} --smoke)
 endforeach()
