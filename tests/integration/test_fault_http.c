@@ -15,10 +15,9 @@
  *     on one and on many connections, are all answered in order; a bad
  *     request among them ends the connection after its 400;
  *   - churn: thousands of connect/request/close, connect/close, half
- *     heads abandoned, replies never read;
- *   - with short --head-timeout-ms and --idle-timeout-ms, silent,
- *     dribbling, half-head and idle keep-alive connections are all closed
- *     by the server.
+ *     heads abandoned, replies never read.
+ * (Timeouts and a low open-file limit, which need daemons of their own,
+ * are in test_fault_http_limits.)
  * Throughout, a health check: the drain timer empties the producer's ring
  * with no scrape involved (polled with a deadline; the latency is printed,
  * never asserted), and a scrape is a complete 200 holding the exact total
@@ -26,7 +25,6 @@
  * sequence number. After each test the daemon holds no connection (its
  * open sockets, read from /proc, come back to the listener alone).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -42,18 +40,15 @@
 
 #include "shm.h"
 #include "t_e2e.h"
+#include "t_sockets.h"
 #include "t_util.h"
 
 #define NSLOW 1000      /* slowloris connections held */
 #define MAX_CONNS 1100  /* the shared daemon's --max-connections */
-#define REJECT_SPARE 32 /* LOOP_REJECT_SPARE in aggregator/loop.h */
-#define NHELD (MAX_CONNS + REJECT_SPARE)
+#define NHELD (MAX_CONNS + T_REJECT_SPARE)
 #define SLOW_ROUNDS 16 /* bytes each dribbler sends */
 #define NGARBAGE 240   /* garbage connections */
 #define NCHURN 2000    /* connections of each frequent churn kind */
-#define NTIMEOUT 10    /* connections of each kind in the timeout test */
-#define TIMEOUT_HEAD_MS "1000"
-#define TIMEOUT_IDLE_MS "1500"
 
 /* ACQUIRE: the producer's slot is only observed here; pairs with the
  * RELEASE stores of head (producer) and tail (aggregator), tag-ring-publish
@@ -169,56 +164,13 @@ static void health_check(void)
     check_scrape();
 }
 
-/* Sockets daemon d has open (its listener and connections), or -1. */
-static int daemon_sockets(const struct t_daemon *d)
-{
-    char dir[64], path[320], target[64];
-    struct dirent *e;
-    DIR *fds;
-    int n = 0;
-
-    snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)d->pid);
-    if ((fds = opendir(dir)) == NULL)
-        return -1;
-    while ((e = readdir(fds)) != NULL) {
-        ssize_t len;
-        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-        len = readlink(path, target, sizeof(target) - 1);
-        n += len > 7 && strncmp(target, "socket:", 7) == 0;
-    }
-    closedir(fds);
-    return n;
-}
-
-/* Wait until d holds exactly want sockets; the last count seen. */
-static int wait_sockets(const struct t_daemon *d, int want)
-{
-    uint64_t end = t_now_ms() + T_DEADLINE_MS;
-    int n;
-
-    while ((n = daemon_sockets(d)) != want && t_now_ms() < end)
-        usleep(2000);
-    return n;
-}
-
 /* After a test: every connection closed by the daemon too. */
 static void expect_no_connections(void)
 {
-    CU_ASSERT_EQUAL(wait_sockets(&g_d, 1), 1); /* the listener */
+    CU_ASSERT_EQUAL(t_wait_sockets(&g_d, 1), 1); /* the listener */
 }
 
 /* ---- client helpers ------------------------------------------------------ */
-
-/* 1: c is open with nothing to read; 0: closed (EOF or reset); 2: data. */
-static int conn_state(struct t_http *c)
-{
-    char b;
-    ssize_t n = recv(c->fd, &b, 1, MSG_DONTWAIT | MSG_PEEK);
-
-    if (n > 0)
-        return 2;
-    return (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) ? 1 : 0;
-}
 
 /* Send all of s in pieces of at most step bytes; a reset from the server
  * (which answers a refused head before reading it all) ends the send. */
@@ -229,74 +181,14 @@ static void send_pieces(struct t_http *c, const char *s, size_t n, size_t step)
             return;
 }
 
-/* Read one response; expect status and a closing connection after it. */
+/* A final answer, counted. */
 static void expect_final(struct t_http *c, int status, bool head_only)
 {
-    struct t_resp r;
-
-    CU_ASSERT_EQUAL_FATAL(t_http_read(c, &r, head_only), 0);
-    CU_ASSERT_EQUAL(r.status, status);
-    CU_ASSERT_STRING_EQUAL(t_header(&r, "Connection"), "close");
-    t_resp_free(&r);
+    t_expect_final(c, status, head_only);
     g_stats.answered++;
-    CU_ASSERT_FALSE(t_http_fill(c)); /* then EOF: nothing more, no hang */
-    CU_ASSERT_EQUAL(c->len, 0);
 }
-
-static const char healthz_close[] = "GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
 
 /* ---- slowloris and the connection limit ---------------------------------- */
-
-/* Connections c[from..to) are open and silent. */
-static int count_open(struct t_http *c, int from, int to)
-{
-    int n = 0;
-
-    for (int i = from; i < to; i++)
-        n += conn_state(&c[i]) == 1;
-    return n;
-}
-
-/* Past the limit and the spare connections: closed with no answer. */
-static void expect_refused_unanswered(const struct t_daemon *d)
-{
-    struct t_http p;
-    char b;
-    ssize_t n;
-
-    CU_ASSERT_EQUAL_FATAL(t_http_open(&p, d->port, 0), 0);
-    (void)t_http_send(&p, healthz_close, strlen(healthz_close));
-    n = recv(p.fd, &b, 1, 0); /* blocks at most 10 s (SO_RCVTIMEO) */
-    CU_ASSERT_TRUE(n == 0 || (n < 0 && errno == ECONNRESET)); /* not EAGAIN: a hang */
-    t_http_close(&p);
-}
-
-/*
- * With c[0..from) open on d, each counted as a normal connection (d has
- * no other), open c[from..max): the next client is answered 503. Then
- * take the spare connections, c[max..max + REJECT_SPARE): the next client
- * is closed unanswered. Every step waits until d has accepted what was
- * opened, so each connection lands where the step expects.
- */
-static void check_limit(const struct t_daemon *d, struct t_http *c, int from, int max)
-{
-    struct t_http probe;
-
-    CU_ASSERT_EQUAL_FATAL(wait_sockets(d, 1 + from), 1 + from);
-    for (int i = from; i < max; i++)
-        CU_ASSERT_EQUAL_FATAL(t_http_open(&c[i], d->port, 0), 0);
-    CU_ASSERT_EQUAL_FATAL(wait_sockets(d, 1 + max), 1 + max);
-    CU_ASSERT_EQUAL_FATAL(t_http_open(&probe, d->port, 0), 0);
-    CU_ASSERT_EQUAL(t_http_send(&probe, healthz_close, strlen(healthz_close)), 0);
-    expect_final(&probe, 503, false);
-    t_http_close(&probe);
-    CU_ASSERT_EQUAL_FATAL(wait_sockets(d, 1 + max), 1 + max);
-    for (int i = max; i < max + REJECT_SPARE; i++)
-        CU_ASSERT_EQUAL_FATAL(t_http_open(&c[i], d->port, 0), 0);
-    CU_ASSERT_EQUAL_FATAL(wait_sockets(d, 1 + max + REJECT_SPARE), 1 + max + REJECT_SPARE);
-    expect_refused_unanswered(d);
-    CU_ASSERT_EQUAL(count_open(c, 0, max + REJECT_SPARE), max + REJECT_SPARE);
-}
 
 static void slowloris_dribble(struct t_http *c, int round)
 {
@@ -317,9 +209,9 @@ static void test_fault_http_slowloris_and_limit(void)
         slowloris_dribble(c, round);
         health_check();
     }
-    g_stats.held = (uint64_t)count_open(c, 0, NSLOW);
+    g_stats.held = (uint64_t)t_count_open(c, 0, NSLOW);
     CU_ASSERT_EQUAL(g_stats.held, NSLOW);
-    check_limit(&g_d, c, NSLOW, MAX_CONNS);
+    t_check_limit(&g_d, c, NSLOW, MAX_CONNS);
     for (int i = 0; i < NHELD; i++)
         t_http_close(&c[i]);
     expect_no_connections();
@@ -575,7 +467,7 @@ static void churn_one(enum churn_kind k)
 
     CU_ASSERT_EQUAL_FATAL(t_http_open(&c, g_d.port, 0), 0);
     if (k == CH_REQUEST || k == CH_UNREAD)
-        CU_ASSERT_EQUAL(t_http_send(&c, healthz_close, strlen(healthz_close)), 0);
+        CU_ASSERT_EQUAL(t_http_send(&c, t_healthz_close, strlen(t_healthz_close)), 0);
     if (k == CH_HALF)
         CU_ASSERT_EQUAL(t_http_send(&c, half, strlen(half)), 0);
     if (k == CH_HALF_CLOSE) {
@@ -614,109 +506,6 @@ static void test_fault_http_churn(void)
     }
     health_check();
     expect_no_connections();
-}
-
-/* ---- timeouts ------------------------------------------------------------ */
-
-enum slow_kind { SL_SILENT, SL_DRIBBLE, SL_HALF, SL_IDLE, SL_KINDS };
-
-/* Open NTIMEOUT connections of each kind to d; the idle ones after one
- * answered keep-alive request. */
-static void open_slow(struct t_daemon *d, struct t_http *c)
-{
-    static const char keep[] = "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n";
-    struct t_resp r;
-
-    for (int i = 0; i < SL_KINDS * NTIMEOUT; i++) {
-        CU_ASSERT_EQUAL_FATAL(t_http_open(&c[i], d->port, 0), 0);
-        if (i / NTIMEOUT == SL_HALF)
-            CU_ASSERT_EQUAL(t_http_send(&c[i], "GET / HTTP/1.1\r\n", 16), 0);
-        if (i / NTIMEOUT != SL_IDLE)
-            continue;
-        CU_ASSERT_EQUAL(t_http_send(&c[i], keep, strlen(keep)), 0);
-        CU_ASSERT_EQUAL_FATAL(t_http_read(&c[i], &r, false), 0);
-        CU_ASSERT_EQUAL(r.status, 200);
-        CU_ASSERT_STRING_EQUAL(t_header(&r, "Connection"), "keep-alive");
-        t_resp_free(&r);
-    }
-}
-
-static void test_fault_http_timeouts_close_slowloris(void)
-{
-    static const char slow_head[] = "GET / HTTP/1.1\r\nX-Slow: aaaa"; /* then 'a' forever */
-    const char *extra[] = {"--head-timeout-ms", TIMEOUT_HEAD_MS, "--idle-timeout-ms",
-                           TIMEOUT_IDLE_MS, NULL};
-    struct t_http c[SL_KINDS * NTIMEOUT];
-    uint64_t t0, closed_ms[SL_KINDS] = {0}, end;
-    struct t_daemon d;
-    bool alive[SL_KINDS * NTIMEOUT];
-    int nopen = SL_KINDS * NTIMEOUT;
-    char ns[64];
-
-    CU_ASSERT_EQUAL_FATAL(t_start(&d, t_ns(ns, sizeof(ns), "fhto"), extra), 0);
-    open_slow(&d, c);
-    t0 = t_now_ms();
-    end = t0 + 3 * T_DEADLINE_MS; /* the timeouts are 1 and 1.5 s */
-    for (int i = 0; i < nopen; i++)
-        alive[i] = true;
-    for (int round = 0; nopen > 0 && t_now_ms() < end; round++) {
-        for (int i = 0; i < SL_KINDS * NTIMEOUT; i++) {
-            if (!alive[i])
-                continue;
-            if (i / NTIMEOUT == SL_DRIBBLE) /* a byte every round, never a whole head */
-                (void)t_http_send(&c[i], &slow_head[round < 24 ? round : 24], 1);
-            if (conn_state(&c[i]) == 1)
-                continue;
-            CU_ASSERT_EQUAL(conn_state(&c[i]), 0); /* closed without a word */
-            alive[i] = false;
-            nopen--;
-            closed_ms[i / NTIMEOUT] = t_now_ms() - t0;
-        }
-        usleep(100 * 1000);
-    }
-    CU_ASSERT_EQUAL(nopen, 0);
-    printf("(closed after: silent %llu ms, dribbling %llu ms, half head %llu ms, idle %llu ms) ",
-           (unsigned long long)closed_ms[SL_SILENT], (unsigned long long)closed_ms[SL_DRIBBLE],
-           (unsigned long long)closed_ms[SL_HALF], (unsigned long long)closed_ms[SL_IDLE]);
-    for (int i = 0; i < SL_KINDS * NTIMEOUT; i++)
-        t_http_close(&c[i]);
-    CU_ASSERT_EQUAL(t_stop(&d), 0);
-    t_ns_cleanup(ns);
-}
-
-/* ---- a low open-file limit ---------------------------------------------- */
-
-/* A daemon whose RLIMIT_NOFILE cannot hold --max-connections (1024 by
- * default) lowers the limit, says so, and keeps its promise: 503 past it,
- * closed past the spares, never a client left hanging in the backlog
- * (before the fix, accept failed with EMFILE and clients waited). */
-static void test_fault_http_nofile_below_max_connections(void)
-{
-    const char *extra[] = {"--slots", "8", NULL};
-    const char *msg;
-    struct t_daemon d;
-    struct t_http *c;
-    char ns[64], err[4096];
-    int max = 0;
-
-    t_daemon_nofile(256);
-    CU_ASSERT_EQUAL_FATAL(t_start(&d, t_ns(ns, sizeof(ns), "fhnf"), extra), 0);
-    t_daemon_nofile(0);
-    msg = t_wait_line(d.err_fd, "serving at most ", err, sizeof(err));
-    CU_ASSERT_PTR_NOT_NULL_FATAL(msg);
-    /* (A daemon under valgrind sees a lower limit: valgrind keeps some.) */
-    CU_ASSERT_PTR_NOT_NULL(strstr(err, "--max-connections 1024 needs more open files than "
-                                       "RLIMIT_NOFILE ("));
-    max = atoi(msg + strlen("serving at most "));
-    CU_ASSERT_FATAL(max >= 1 && max + REJECT_SPARE < 256);
-    printf("(limit lowered to %d) ", max);
-    c = calloc((size_t)max + REJECT_SPARE, sizeof(*c));
-    check_limit(&d, c, 0, max);
-    for (int i = 0; i < max + REJECT_SPARE; i++)
-        t_http_close(&c[i]);
-    free(c);
-    CU_ASSERT_EQUAL(t_stop(&d), 0);
-    t_ns_cleanup(ns);
 }
 
 /* ---- set-up -------------------------------------------------------------- */
@@ -771,9 +560,6 @@ int main(void)
         {"test_fault_http_pipelined", test_fault_http_pipelined},
         {"test_fault_http_pipelined_bad_middle", test_fault_http_pipelined_bad_middle},
         {"test_fault_http_churn", test_fault_http_churn},
-        {"test_fault_http_timeouts_close_slowloris", test_fault_http_timeouts_close_slowloris},
-        {"test_fault_http_nofile_below_max_connections",
-         test_fault_http_nofile_below_max_connections},
     };
     char max[16];
     /* Long timeouts: the shared daemon must hold the slowloris
