@@ -361,12 +361,11 @@ bad_value:
 }
 
 /* With many series the drain waits on memory, not on instructions: each
- * sample touches its binding, its series and (histograms) its buckets and
- * its sketch's count, all at random. Ask for them a few records ahead:
- * the binding of record i + 8, the series (with its buckets) of record
- * i + 4, whose binding was asked for four records ago, and the sketch
- * count of record i + 2, found through the series asked for two records
- * ago. */
+ * sample touches its binding, its series and (histograms) its buckets,
+ * all at random. Ask for them a few records ahead: the binding of record
+ * i + 8, and the series (with its buckets) of record i + 4, whose binding
+ * was asked for four records ago. (Asking for a histogram's sketch count
+ * too, two records ahead, measured no faster at 100k series.) */
 static void prefetch_ahead(const struct slot_state *ss, const struct shmet_abi_record *recs,
                            int i, int n)
 {
@@ -382,11 +381,6 @@ static void prefetch_ahead(const struct slot_state *ss, const struct shmet_abi_r
             if (b->hist != NULL)
                 __builtin_prefetch(b->hist, 1, 1);
         }
-    }
-    if (i + 2 < n && recs[i + 2].op == SHMET_OP_OBSERVE) {
-        const struct binding *b = idmap_get(&ss->series, recs[i + 2].series);
-        if (b != NULL && b->hist != NULL)
-            sketch_prefetch(&b->s->v.h.sketch, recs[i + 2].value.f);
     }
 }
 

@@ -48,6 +48,15 @@ static int side_widen(struct sketch_side *d)
     return 0;
 }
 
+/* Bucket of a positive normal magnitude: exponent * 64 + top mantissa bits. */
+static uint32_t bucket_of(double m)
+{
+    uint64_t bits;
+
+    memcpy(&bits, &m, sizeof(bits));
+    return (uint32_t)(bits >> (52 - SKETCH_SUB_BITS)) & 0x1ffffu;
+}
+
 /* The midpoint of bucket i. */
 static double bucket_mid(uint32_t i)
 {
@@ -128,7 +137,7 @@ int sketch_add(struct sketch *s, double v)
     else if (isinf(m))
         rc = side_add(v > 0 ? &s->pos : &s->neg, 0x7fe * SUB + SUB - 1, 1);
     else
-        rc = side_add(v > 0 ? &s->pos : &s->neg, sketch_bucket_of(m), 1);
+        rc = side_add(v > 0 ? &s->pos : &s->neg, bucket_of(m), 1);
     if (rc < 0)
         return rc;
     s->count++;

@@ -10,7 +10,6 @@
 #define SHMETRICS_AGGREGATOR_SKETCH_H
 
 #include <stdint.h>
-#include <string.h>
 
 #define SKETCH_SUB_BITS 6
 #define SKETCH_MAX_BUCKETS 8192u /* 128 octaves; lower ones collapse */
@@ -34,29 +33,6 @@ struct sketch {
     uint64_t count;
     double min, max;
 };
-
-/* Bucket of a positive normal magnitude m: exponent * 64 + top mantissa
- * bits (for a negative v, pass -v). */
-static inline uint32_t sketch_bucket_of(double m)
-{
-    uint64_t bits;
-
-    memcpy(&bits, &m, sizeof(bits));
-    return (uint32_t)(bits >> (52 - SKETCH_SUB_BITS)) & 0x1ffffu;
-}
-
-/* Ask the cache for the count sketch_add(s, v) would increment, when its
- * bucket is already held (the drain does this a few records ahead). */
-static inline void sketch_prefetch(const struct sketch *s, double v)
-{
-    const struct sketch_side *d = v > 0 ? &s->pos : &s->neg;
-    uint32_t i = sketch_bucket_of(v > 0 ? v : -v);
-
-    if (i >= d->lo && i - d->lo < d->n)
-        __builtin_prefetch(d->wide ? (const void *)&d->u.c64[i - d->lo]
-                                   : (const void *)&d->u.c32[i - d->lo],
-                           1, 1);
-}
 
 void sketch_init(struct sketch *s);
 void sketch_fini(struct sketch *s);
