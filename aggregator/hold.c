@@ -73,6 +73,8 @@ static void mark(void *arg)
     /* RELAXED: a report for shmtool and producers; nothing is published
      * through it. We hold the lock, so no other aggregator writes it. */
     atomic_store_explicit(&h->seg.hdr->aggregator_pid, h->pid, memory_order_relaxed);
+    if (h->endpoint.family != 0)
+        shmet__endpoint_publish(h->seg.hdr, &h->endpoint);
 }
 
 static void unmark(void *arg)
@@ -81,8 +83,16 @@ static void unmark(void *arg)
     int32_t mine = h->pid;
 
     /* RELAXED: as in mark(); clear only our own mark. */
+    if (atomic_load_explicit(&h->seg.hdr->aggregator_pid, memory_order_relaxed) == mine)
+        shmet__endpoint_publish(h->seg.hdr, NULL);
     atomic_compare_exchange_strong_explicit(&h->seg.hdr->aggregator_pid, &mine, 0,
                                             memory_order_relaxed, memory_order_relaxed);
+}
+
+void hold_set_endpoint(struct hold *h, const struct shmet__endpoint *e)
+{
+    h->endpoint = *e;
+    (void)hold_run(h, mark, h);
 }
 
 /* Unmap and unlock; the geometry stays for reports. */

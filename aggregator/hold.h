@@ -48,6 +48,7 @@ struct hold {
     ino_t ino;
     dev_t told_dev; /* a file at the name refused and said so */
     ino_t told_ino;
+    struct shmet__endpoint endpoint; /* published with the mark; family 0: none */
     uint64_t attaches; /* the first included */
     uint64_t losses;   /* attached -> lost */
     char ns[SHMET_NS_MAX + 1];
@@ -78,6 +79,10 @@ int hold_run(struct hold *h, void (*fn)(void *), void *arg);
 /* Look at the file and the name (see the file comment). Before moving from
  * an intact mapping to a new file, last(arg) runs on the old one, guarded. */
 enum hold_change hold_check(struct hold *h, void (*last)(void *), void *arg);
+
+/* Remember where the HTTP listener is and publish it in the header, now
+ * and on every later attach (tag-listen-publish); cleared by hold_close(). */
+void hold_set_endpoint(struct hold *h, const struct shmet__endpoint *e);
 
 /* Give the mapping up without counting a loss (the caller cannot follow
  * it, e.g. out of memory): lost until hold_check() attaches again. */

@@ -46,6 +46,7 @@ static int serve(const struct agg_args *a)
                                .timeouts = {a->head_timeout_ms, a->idle_timeout_ms}};
     struct loop *l = malloc(sizeof(*l));
     struct server *s = malloc(sizeof(*s));
+    struct shmet__endpoint ep;
     char name[128];
     int fd, code = 1;
 
@@ -57,6 +58,8 @@ static int serve(const struct agg_args *a)
         goto err_loop;
     if ((fd = net_listen(a->listen, name, sizeof(name))) < 0)
         goto err_server;
+    if (net_endpoint(fd, &ep) == 0)
+        hold_set_endpoint(&s->hold, &ep); /* how processes on this host find us */
     printf("listening on %s\n", name);
     fflush(stdout);
     code = loop_run(l, s, fd);

@@ -44,6 +44,30 @@ int net_split(const char *spec, char *host, size_t hostlen, char *port, size_t p
     return 0;
 }
 
+int net_endpoint(int fd, struct shmet__endpoint *e)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+
+    memset(e, 0, sizeof(*e));
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+        return -errno;
+    if (ss.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&ss;
+        e->family = SHMET_LISTEN_IPV6;
+        e->port = ntohs(a->sin6_port);
+        memcpy(e->addr, &a->sin6_addr, 16);
+        return 0;
+    }
+    if (ss.ss_family != AF_INET)
+        return -EAFNOSUPPORT;
+    const struct sockaddr_in *a = (const struct sockaddr_in *)&ss;
+    e->family = SHMET_LISTEN_IPV4;
+    e->port = ntohs(a->sin_port);
+    memcpy(e->addr, &a->sin_addr, 4);
+    return 0;
+}
+
 /* "a.b.c.d:port" or "[v6]:port" of a bound socket. */
 static void sock_name(int fd, char *name, size_t len)
 {

@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "shm.h"
+
 /* Split spec into host and port. The host of "[v6]:port" loses its
  * brackets. 0, or -EINVAL when spec is not HOST:PORT with a port in
  * 0..65535 (0: any free port). */
@@ -21,5 +23,9 @@ int net_split(const char *spec, char *host, size_t hostlen, char *port, size_t p
  * why to stderr and returns a negative errno.
  */
 int net_listen(const char *spec, char *name, size_t namelen);
+
+/* The bound address of fd, for the segment header (tag-listen-publish).
+ * 0, or a negative errno. */
+int net_endpoint(int fd, struct shmet__endpoint *e);
 
 #endif /* SHMETRICS_AGGREGATOR_NET_H */

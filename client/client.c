@@ -153,6 +153,28 @@ SHMET_EXTERN void shmet_close(struct shmet_client *c)
     free(c);
 }
 
+SHMET_EXTERN int shmet_aggregator_attached(const struct shmet_client *c)
+{
+    if (c == NULL)
+        return -EINVAL;
+    return shmet__aggregator_live(c->seg.hdr, shmet__now_ns()) ? 1 : 0;
+}
+
+SHMET_EXTERN int shmet_aggregator_address(const struct shmet_client *c, char *buf, size_t len)
+{
+    struct shmet__endpoint e;
+    int rc;
+
+    if (c == NULL || buf == NULL || len == 0)
+        return -EINVAL;
+    if (!shmet__aggregator_live(c->seg.hdr, shmet__now_ns()))
+        return -ENOENT;
+    rc = shmet__endpoint_read(c->seg.hdr, &e);
+    if (rc < 0)
+        return rc == -ENOENT ? -ENOENT : -EAGAIN;
+    return shmet__endpoint_format(&e, buf, len);
+}
+
 SHMET_EXTERN const char *shmet_strerror(int err)
 {
     return shmet__strerror(err);

@@ -363,3 +363,30 @@ SHMET_EXTERN void shmet__record_slow(struct shmet_series s, uint16_t op, double 
     if (target >= 0)
         (void)shmet__ring_push(&p->pub.ring, (uint32_t)target, op, 0, v);
 }
+
+SHMET_EXTERN int shmet_worker_id(struct shmet_client *c)
+{
+    struct producer *p;
+    int rc = -EAGAIN;
+
+    if (c == NULL)
+        return -EINVAL;
+    pthread_mutex_lock(&shmet__registry_lock);
+    p = (struct producer *)shmet__tls[c->idx];
+    if (p != NULL && p->closed) { /* left by a closed client at this index */
+        shmet__tls[c->idx] = NULL;
+        producer_free(p);
+        p = NULL;
+    }
+    pthread_mutex_lock(&c->lock);
+    if (p == NULL && (p = producer_new(c)) == NULL)
+        rc = -ENOMEM;
+    else if (!p->has_slot)
+        (void)claim(c, p);
+    for (struct producer *q = c->producers; q != NULL; q = q->next)
+        if (q->has_slot && (rc < 0 || (uint32_t)rc > q->slot))
+            rc = (int)q->slot;
+    pthread_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(&shmet__registry_lock);
+    return rc;
+}

@@ -123,6 +123,33 @@ SHMET_EXTERN int shmet_histogram(struct shmet_client *c, const char *name, const
 SHMET_EXTERN int shmet_series_get(struct shmet_family *f, const char *const *values,
                                   struct shmet_series *out);
 
+/*
+ * shmet_aggregator_attached - 1 while a live shmetricsd drains this
+ * client's namespace (it has marked the segment and its heartbeat is at
+ * most SHMET_HEARTBEAT_STALE_NS old), 0 otherwise, -EINVAL for NULL. For
+ * readiness probes. Reads the header only; thread-safe, no lock.
+ */
+SHMET_EXTERN int shmet_aggregator_attached(const struct shmet_client *c);
+
+/*
+ * shmet_aggregator_address - where the live shmetricsd of this namespace
+ * serves HTTP: writes "A.B.C.D:PORT" or "[V6]:PORT" (NUL-terminated; an
+ * unspecified listen address is named as loopback) into buf. Returns the
+ * length, -ENOENT when no live aggregator published an address, -ENOSPC
+ * when len is too small (64 always suffices), -EINVAL. Thread-safe.
+ */
+SHMET_EXTERN int shmet_aggregator_address(const struct shmet_client *c, char *buf, size_t len);
+
+/*
+ * shmet_worker_id - a bounded identity of the calling process for
+ * per-worker labels: the lowest slot index its threads hold in this
+ * client's segment (0 .. slots - 1), claiming a slot for the calling thread
+ * when the process holds none. It changes only when the slot giving it is
+ * retired (its thread exited). Returns the index, -EAGAIN when no slot is
+ * free, -EINVAL, -ENOMEM. Thread-safe; after fork() the child gets its own.
+ */
+SHMET_EXTERN int shmet_worker_id(struct shmet_client *c);
+
 /* shmet_strerror - a message for any error these calls return. */
 SHMET_EXTERN const char *shmet_strerror(int err);
 

@@ -112,6 +112,23 @@ static inline uint8_t *shmet__slot_arena(const struct shmet__seg *s, uint32_t i)
            (uint64_t)s->ring_records * sizeof(struct shmet_abi_record);
 }
 
+/* endpoint.c (tag-listen-publish) */
+struct shmet__endpoint {
+    uint16_t family; /* SHMET_LISTEN_IPV4 or SHMET_LISTEN_IPV6 */
+    uint16_t port;   /* host order */
+    uint8_t addr[16];
+};
+/* Publish e (NULL: clear). Only the holder of the namespace lock calls it. */
+void shmet__endpoint_publish(struct shmet_abi_header *h, const struct shmet__endpoint *e);
+/* 0 and *out; -ENOENT nothing published; -EBADMSG garbage; -EAGAIN the
+ * writer kept changing it. */
+int shmet__endpoint_read(const struct shmet_abi_header *h, struct shmet__endpoint *out);
+/* "A.B.C.D:PORT" or "[V6]:PORT", an unspecified address as loopback.
+ * Returns the length, or -ENOSPC / -EINVAL. */
+int shmet__endpoint_format(const struct shmet__endpoint *e, char *buf, size_t len);
+/* An aggregator has marked the segment and its heartbeat is recent. */
+bool shmet__aggregator_live(const struct shmet_abi_header *h, uint64_t now_ns);
+
 /* hash.c */
 uint64_t shmet__siphash(const uint64_t key[2], const void *data, size_t len);
 

@@ -8,7 +8,7 @@ SHMET_PACKAGES=(
     cmake make gcc clang pkg-config
     liburing-dev libjansson-dev libcunit1-dev zlib1g-dev
     libclang-rt-14-dev llvm
-    python3 valgrind
+    python3 python3-venv python3-dev valgrind
     prometheus python3-prometheus-client curl
 )
 

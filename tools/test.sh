@@ -3,6 +3,9 @@
 #
 # tools/test.sh - install what is missing, build, and run every test:
 #   1. release build with -Werror (gcc): every suite
+#   1b. the Python package: a venv (BUILD_ROOT/venv), pip install ./python
+#      and the test requirements, ruff, then the pytest suites against
+#      real shmetricsd, Sanic, gunicorn and uvicorn processes
 #   2. ASan+UBSan build: every suite
 #   3. TSan build: the concurrency suites (ctest label "tsan")
 #   4. valgrind memcheck: the daemon suites (ctest label "valgrind") again on
@@ -12,7 +15,7 @@
 # Each stage prints how long it took.
 #
 # Usage: tools/test.sh [--quick] [--fuzz-seconds N] [--jobs N]
-#   --quick           stage 1 only
+#   --quick           stages 1 and 1b only
 #   --fuzz-seconds N  time per fuzz target (default 60)
 #   --jobs N          parallel build and test jobs (default: number of CPUs)
 # Environment: BUILD_ROOT (default ./build) holds one directory per stage
@@ -26,7 +29,7 @@ QUICK=0
 FUZZ_SECONDS=60
 JOBS=$(nproc 2>/dev/null || echo 2)
 
-usage() { sed -n '3,19p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '3,22p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -70,6 +73,14 @@ run_ctest() {
 stage "release build, all suites"
 build "$BUILD_ROOT/release" -DCMAKE_BUILD_TYPE=RelWithDebInfo
 run_ctest "$BUILD_ROOT/release" -LE fuzz
+
+stage "Python package: pip install ./python, ruff, pytest"
+VENV=$BUILD_ROOT/venv
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+"$VENV/bin/pip" install -q --disable-pip-version-check -r python/tests/requirements.txt
+"$VENV/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps ./python
+"$VENV/bin/ruff" check python examples
+(cd python && "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests)
 
 if [ "$QUICK" = 1 ]; then
     stage "quick run passed (in ${SECONDS}s)"

@@ -38,7 +38,11 @@
  *    72  u64 heartbeat_ns     live: aggregator's last CLOCK_REALTIME tick
  *    80  u64 noslot_dropped   live: samples dropped because no slot was free
  *    88  u64 noslot_events    live: times a thread found no free slot
- *    96  u8  reserved[160]    zero
+ *    96  u32 listen_seq       live: even, or odd while listen_* are written
+ *   100  u32 listen_meta      live: family (4 or 6) << 16 | TCP port, or 0
+ *   104  u8  listen_addr[16]  live: IPv4 (first 4 bytes) or IPv6 address,
+ *                             network order (four u32 words)
+ *   120  u8  reserved[136]    zero
  *
  * Slot control block (one per slot, 4 cache lines so that the producer's
  * and the consumer's hot fields never share a line)
@@ -71,6 +75,19 @@
  *     4  u16 op               SHMET_OP_*
  *     6  u16 aux              DEFINE: SHMET_DEF_* kind; otherwise 0
  *     8  f64/i64 value        sample value, or DEFINE: arena offset
+ *
+ * Aggregator endpoint (tag-listen-publish)
+ * ----------------------------------------
+ * The aggregator that holds the namespace publishes where its HTTP
+ * listener is, so that any process on the host can find it: it stores
+ * listen_seq + 1 (odd), a RELEASE fence, listen_meta and listen_addr, then
+ * listen_seq + 2 with RELEASE. A reader loads listen_seq with ACQUIRE
+ * (retrying while odd), the fields, an ACQUIRE fence, and listen_seq again:
+ * equal means an untorn copy. listen_meta 0 means nothing is published
+ * (segments made before these fields existed hold 0 there, where they were
+ * reserved). The aggregator clears it when it stops. An address is only a
+ * hint: readers believe it while aggregator_pid is set and heartbeat_ns is
+ * recent (SHMET_HEARTBEAT_STALE_NS), and treat it as untrusted text.
  *
  * Slot claim (tag-slot-claim)
  * ---------------------------
@@ -152,6 +169,14 @@ enum shmet_slot_state {
     SHMET_SLOT_DEAD = 3, /* owner gone; the consumer drains, then frees */
 };
 
+/* An aggregator whose heartbeat is older than this is taken for gone. Its
+ * drain timer writes the heartbeat at least every 32 ms. */
+#define SHMET_HEARTBEAT_STALE_NS UINT64_C(3000000000)
+
+/* Address families in listen_meta (not the host's AF_* values). */
+#define SHMET_LISTEN_IPV4 4u
+#define SHMET_LISTEN_IPV6 6u
+
 #define SHMET_SLOT_F_QUARANTINED 0x1u /* corrupt: the aggregator ignores it */
 
 /* Record ops. */
@@ -194,7 +219,10 @@ struct shmet_abi_header {
     _Atomic uint64_t heartbeat_ns;   /* live */
     _Atomic uint64_t noslot_dropped; /* live, fetch_add by any producer */
     _Atomic uint64_t noslot_events;  /* live, fetch_add by any producer */
-    uint8_t reserved[160];
+    _Atomic uint32_t listen_seq;     /* live, tag-listen-publish */
+    _Atomic uint32_t listen_meta;    /* live: family << 16 | port, 0 = none */
+    _Atomic uint32_t listen_addr[4]; /* live: address, network byte order */
+    uint8_t reserved[136];
 };
 
 struct shmet_abi_slot {
@@ -279,7 +307,10 @@ _Static_assert(offsetof(struct shmet_abi_header, aggregator_pid) == 64, "hdr");
 _Static_assert(offsetof(struct shmet_abi_header, heartbeat_ns) == 72, "hdr");
 _Static_assert(offsetof(struct shmet_abi_header, noslot_dropped) == 80, "hdr");
 _Static_assert(offsetof(struct shmet_abi_header, noslot_events) == 88, "hdr");
-_Static_assert(offsetof(struct shmet_abi_header, reserved) == 96, "hdr");
+_Static_assert(offsetof(struct shmet_abi_header, listen_seq) == 96, "hdr");
+_Static_assert(offsetof(struct shmet_abi_header, listen_meta) == 100, "hdr");
+_Static_assert(offsetof(struct shmet_abi_header, listen_addr) == 104, "hdr");
+_Static_assert(offsetof(struct shmet_abi_header, reserved) == 120, "hdr");
 _Static_assert(sizeof(struct shmet_abi_header) == 256, "hdr");
 
 _Static_assert(offsetof(struct shmet_abi_slot, state) == 0, "slot");

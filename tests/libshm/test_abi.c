@@ -35,8 +35,12 @@ static void test_abi_header_layout(void)
     CU_ASSERT_EQUAL(offsetof(struct shmet_abi_header, heartbeat_ns), 72);
     CU_ASSERT_EQUAL(offsetof(struct shmet_abi_header, noslot_dropped), 80);
     CU_ASSERT_EQUAL(offsetof(struct shmet_abi_header, noslot_events), 88);
-    CU_ASSERT_EQUAL(offsetof(struct shmet_abi_header, reserved), 96);
-    CU_ASSERT_EQUAL(sizeof(((struct shmet_abi_header *)0)->reserved), 160);
+    CU_ASSERT_EQUAL(offsetof(struct shmet_abi_header, listen_seq), 96);
+    CU_ASSERT_EQUAL(offsetof(struct shmet_abi_header, listen_meta), 100);
+    CU_ASSERT_EQUAL(offsetof(struct shmet_abi_header, listen_addr), 104);
+    CU_ASSERT_EQUAL(sizeof(((struct shmet_abi_header *)0)->listen_addr), 16);
+    CU_ASSERT_EQUAL(offsetof(struct shmet_abi_header, reserved), 120);
+    CU_ASSERT_EQUAL(sizeof(((struct shmet_abi_header *)0)->reserved), 136);
     CU_ASSERT_EQUAL(sizeof(struct shmet_abi_header), 256);
 }
 

@@ -79,6 +79,9 @@ static void check_header(const struct shmet__seg *s, struct report *r)
         problem(r, SEV_ERROR, "aggregator pid %d is not a valid pid", pid);
     else if (pid > 0 && shmet__proc_alive(pid, 0) == 0)
         problem(r, SEV_WARNING, "aggregator pid %d is not running", pid);
+    struct shmet__endpoint e;
+    if (shmet__endpoint_read(h, &e) == -EBADMSG)
+        problem(r, SEV_ERROR, "the published aggregator address is not a valid one");
     /* Reserved bytes are zero in this minor; a later minor may use them. */
     if (s->abi_minor == SHMET_ABI_MINOR &&
         (h->reserved0 != 0 || !all_zero(h->reserved, sizeof(h->reserved))))

@@ -15,6 +15,7 @@ struct live {
     uint64_t heartbeat_ns;
     uint64_t noslot_dropped;
     uint64_t noslot_events;
+    char listen[64]; /* published listener, "" when none (tag-listen-publish) */
 };
 
 static void read_live(const struct shmet__seg *s, struct live *l)
@@ -27,6 +28,11 @@ static void read_live(const struct shmet__seg *s, struct live *l)
     l->noslot_dropped = atomic_load_explicit(&h->noslot_dropped, memory_order_relaxed);
     l->noslot_events = atomic_load_explicit(&h->noslot_events, memory_order_relaxed);
     l->agg_alive = l->agg_pid > 0 ? shmet__proc_alive(l->agg_pid, 0) : 0;
+    struct shmet__endpoint e;
+    l->listen[0] = '\0';
+    if (shmet__endpoint_read(h, &e) == 0 &&
+        shmet__endpoint_format(&e, l->listen, sizeof(l->listen)) < 0)
+        l->listen[0] = '\0';
     if (l->agg_alive < 0)
         l->agg_alive = -1;
 }
@@ -62,6 +68,7 @@ static json_t *segment_json(const struct tool_args *a, const struct shmet__seg *
     jset(o, "created", json_string(buf));
     jset(o, "aggregator_pid", json_integer(l->agg_pid));
     jset(o, "aggregator_alive", jalive(l->agg_alive));
+    jset(o, "aggregator_listen", l->listen[0] ? json_string(l->listen) : json_null());
     jset(o, "heartbeat_ns", ju64(l->heartbeat_ns));
     jset(o, "heartbeat_age_seconds", l->heartbeat_ns ? json_real(heartbeat_age(l)) : json_null());
     jset(o, "noslot_dropped", ju64(l->noslot_dropped));
@@ -118,6 +125,8 @@ static void print_aggregator(const struct live *l)
                l->agg_alive > 0    ? "running"
                : l->agg_alive == 0 ? "not running"
                                    : "unknown");
+    if (l->listen[0] != '\0')
+        printf("listening on  %s\n", l->listen);
     if (l->heartbeat_ns == 0)
         printf("heartbeat     never\n");
     else

@@ -1,0 +1,164 @@
+"""Finding and asking the aggregator; recording with none running; the
+readiness and worker-identity calls; GC metrics; a segment this process
+may not open."""
+
+from __future__ import annotations
+
+import gc
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from conftest import Daemon, parse_samples, remove_namespace, value, wait_for
+
+import shmetrics
+from shmetrics import _aggregator, _client
+
+
+def test_find_and_published_address(ns) -> None:
+    assert _aggregator.find(ns) is None
+    assert shmetrics.aggregator_attached(ns) is False
+    d = Daemon(ns)
+    try:
+        host, _, port = d.addr.rpartition(":")
+        assert host == "127.0.0.1" and int(port) > 0
+        assert shmetrics.aggregator_attached(ns) is True
+        assert shmetrics.aggregator_address(ns) == d.addr
+        status, _, body = d.get("/healthz")
+        assert (status, body) == (200, b"ok\n") or (status, body.strip()) == (200, b"ok")
+    finally:
+        assert d.stop() == 0
+    assert _aggregator.find(ns) is None  # cleared at a graceful stop
+
+
+def test_recorded_before_any_aggregator_is_served_once_it_starts(ns) -> None:
+    c = shmetrics.Counter("early", "Recorded with no aggregator.")
+    for _ in range(1000):
+        c.inc()
+    status, _, body = _aggregator.scrape(ns)
+    assert status == 503 and b"no shmetricsd is serving" in body
+    d = Daemon(ns)
+    try:
+        assert value(d.samples(), "early_total") == 1000
+    finally:
+        d.stop()
+
+
+def test_scrape_passes_negotiation_through(daemon, ns) -> None:
+    shmetrics.Counter("negotiated", "x").inc(3)
+    status, headers, body = _aggregator.scrape(ns, {"Accept-Encoding": "gzip"})
+    h = dict((k.lower(), v) for k, v in headers)
+    assert status == 200 and h["content-encoding"] == "gzip"
+    import gzip
+
+    assert value(parse_samples(gzip.decompress(body).decode()), "negotiated_total") == 3
+    status, headers, body = _aggregator.scrape(
+        ns, {"Accept": "application/openmetrics-text; version=1.0.0"})
+    h = dict((k.lower(), v) for k, v in headers)
+    assert status == 200 and h["content-type"].startswith("application/openmetrics-text")
+    assert body.endswith(b"# EOF\n")
+
+
+def test_scrape_async_matches(daemon, ns) -> None:
+    import asyncio
+
+    shmetrics.Counter("async_scraped", "x").inc(7)
+    status, _, body = asyncio.run(_aggregator.scrape_async(ns))
+    assert status == 200
+    assert value(parse_samples(body.decode()), "async_scraped_total") == 7
+
+
+def test_ensure_starts_exactly_one(ns) -> None:
+    code = textwrap.dedent(f"""
+        from shmetrics import _aggregator
+        print(_aggregator.ensure({ns!r}, wait=20))
+    """)
+    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+             for _ in range(4)]
+    outs = {p.communicate(timeout=60)[0].strip() for p in procs}
+    try:
+        assert len(outs) == 1 and next(iter(outs)) != "None"
+        addr = next(iter(outs))
+        assert _aggregator.find(ns) == addr
+        found = subprocess.run(["pgrep", "-f", f"shmetricsd --ns {ns} "],
+                               capture_output=True, text=True)
+        assert len(found.stdout.split()) == 1
+    finally:
+        subprocess.run(["pkill", "-TERM", "-f", f"shmetricsd --ns {ns} "])
+        wait_for(lambda: _aggregator.find(ns) is None)
+
+
+def test_worker_id_is_a_bounded_slot_index(daemon, ns) -> None:
+    c = _client.get(ns)
+    w = c.worker_id()
+    assert 0 <= w < 64
+    assert c.worker_id() == w  # stable
+    r, wfd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.write(wfd, str(_client.get(ns).worker_id()).encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child = int(os.read(r, 16))
+    assert 0 <= child < 64 and child != w  # its own slot while both live
+
+
+def test_gc_metrics_per_worker(daemon, ns) -> None:
+    import shmetrics.runtime as rt
+
+    rt.enable_gc_metrics(ns)
+    try:
+        gc.collect(0)
+        gc.collect(2)
+        worker = str(_client.get(ns).worker_id())
+        s = daemon.samples()
+        assert value(s, "python_gc_collections_total", generation="2", worker=worker) >= 1
+        assert value(s, "python_gc_collections_total", generation="0", worker=worker) >= 1
+        assert all(dict(k[1]).get("worker") == worker for k in s
+                   if k[0].startswith("python_gc_"))
+    finally:
+        rt.disable_gc_metrics()
+
+
+def test_unwritable_segment_is_a_clear_error(ns, tmp_path) -> None:
+    # A segment owned by root with mode 0600, opened by an unprivileged user.
+    if os.getuid() != 0:
+        pytest.skip("needs root to create a segment another user may not open")
+    shmetrics.open(ns)
+    path = _client.segment_path(ns)
+    os.chmod(path, 0o600)
+    code = textwrap.dedent(f"""
+        import os, sys
+        import shmetrics  # everything imported before the privileges go
+        os.setgid(65534); os.setuid(65534)
+        try:
+            shmetrics.Counter("denied", "x", shmetrics_namespace={ns!r})
+        except shmetrics.SegmentError as e:
+            print("ERR", e.errno, e)
+            sys.exit(0)
+        sys.exit(1)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("ERR 13 ")
+    assert path in out.stdout and "mode 0600" in out.stdout and "uid 65534" in out.stdout
+
+
+def test_invalid_namespace() -> None:
+    with pytest.raises(ValueError, match="invalid namespace"):
+        shmetrics.open("bad/namespace")
+
+
+def test_cli_commands_run_the_binaries(ns) -> None:
+    bindir = os.path.dirname(sys.executable)
+    out = subprocess.run([os.path.join(bindir, "shmetricsd"), "--version"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0 and out.stdout.startswith("shmetricsd " + shmetrics.__version__)
+    shmetrics.open(ns)
+    out = subprocess.run([os.path.join(bindir, "shmtool"), "info", "--ns", ns],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0 and ns in out.stdout
+    remove_namespace(ns)
