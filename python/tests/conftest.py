@@ -104,6 +104,7 @@ def ns(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     name = "pytest-" + uuid.uuid4().hex[:12]
     monkeypatch.setenv("SHMETRICS_NS", name)
     yield name
+    _client.set_default(None)  # shmetrics.open(name) made it the process's default
     c = _client._clients.pop(name, None)
     if c is not None:
         c.close()  # at most 8 open clients per process

@@ -223,3 +223,25 @@ def test_hypothesis_same_values(daemon, values, incs, obs, sets) -> None:
     assert got.keys() == want.keys()
     for k, v in want.items():
         assert got[k] == v or math.isclose(got[k], v, rel_tol=1e-12), k
+
+
+def test_remove_and_clear_forget_local_handles_only(daemon) -> None:
+    one = shmetrics.Counter(fresh("one"), "h", ["a"])
+    two = shmetrics.Counter(fresh("two"), "h", ["a", "b"])
+    one.labels("x").inc()
+    one.labels(1).inc()  # str()-ed: the same series as "1"
+    two.labels("x", "y").inc(2)
+    assert sorted(one._family.keys()) == [("1",), ("x",)]
+    assert two._family.keys() == [("x", "y")]
+    one.remove("x")
+    assert one._family.keys() == [("1",)]
+    one.labels("x").inc()  # a new handle on the same series: values go on
+    two.clear()
+    assert two._family.keys() == []
+    two.labels("x", "y").inc()
+    with pytest.raises(ValueError, match="Incorrect label count"):
+        one.remove("x", "y")
+    s = daemon.samples()
+    assert value(s, one._name + "_total", a="x") == 2
+    assert value(s, one._name + "_total", a="1") == 1
+    assert value(s, two._name + "_total", a="x", b="y") == 3

@@ -463,6 +463,13 @@ static PyTypeObject ClientType = {
 
 /* ---- family -------------------------------------------------------------- */
 
+/* The cache key of a value tuple: the value itself for one label (no
+ * tuple to build or hash on the hot path), else the tuple. Borrowed. */
+static PyObject *cache_key(FamilyObject *self, PyObject *values)
+{
+    return PyTuple_GET_SIZE(self->labelnames) == 1 ? PyTuple_GET_ITEM(values, 0) : values;
+}
+
 static PyObject *make_series(FamilyObject *self, PyObject *key)
 {
     Py_ssize_t n = PyTuple_GET_SIZE(key);
@@ -489,7 +496,7 @@ static PyObject *make_series(FamilyObject *self, PyObject *key)
     if (so == NULL)
         return NULL;
     so->s = s;
-    if (PyDict_SetItem(self->cache, key, (PyObject *)so) < 0) {
+    if (PyDict_SetItem(self->cache, cache_key(self, key), (PyObject *)so) < 0) {
         Py_DECREF(so);
         return NULL;
     }
@@ -549,11 +556,20 @@ static PyObject *family_labels(FamilyObject *self, PyObject *const *args, size_t
                                PyObject *kwnames)
 {
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
-    PyObject *key = label_key(self, args, nargs, kwnames), *s;
+    PyObject *key, *s;
 
-    if (key == NULL)
+    /* The common case, one str label value: look it up as it is. */
+    if (nargs == 1 && kwnames == NULL && PyTuple_GET_SIZE(self->labelnames) == 1 &&
+        PyUnicode_CheckExact(args[0])) {
+        s = PyDict_GetItemWithError(self->cache, args[0]); /* borrowed */
+        if (s != NULL)
+            return Py_NewRef(s);
+        if (PyErr_Occurred())
+            return NULL;
+    }
+    if ((key = label_key(self, args, nargs, kwnames)) == NULL)
         return NULL;
-    s = PyDict_GetItemWithError(self->cache, key); /* borrowed */
+    s = PyDict_GetItemWithError(self->cache, cache_key(self, key)); /* borrowed */
     if (s != NULL)
         Py_INCREF(s);
     else if (!PyErr_Occurred())
@@ -583,9 +599,9 @@ static PyObject *family_root(FamilyObject *self, PyObject *unused)
 
 static PyObject *family_forget(FamilyObject *self, PyObject *key)
 {
-    if (!PyTuple_Check(key))
+    if (!PyTuple_Check(key) || PyTuple_GET_SIZE(key) != PyTuple_GET_SIZE(self->labelnames))
         return PyErr_Format(PyExc_TypeError, "expected a tuple of label values");
-    if (PyDict_DelItem(self->cache, key) < 0) {
+    if (PyDict_DelItem(self->cache, cache_key(self, key)) < 0) {
         if (!PyErr_ExceptionMatches(PyExc_KeyError))
             return NULL;
         PyErr_Clear();
@@ -595,8 +611,20 @@ static PyObject *family_forget(FamilyObject *self, PyObject *key)
 
 static PyObject *family_keys(FamilyObject *self, PyObject *unused)
 {
+    PyObject *keys = PyDict_Keys(self->cache);
+
     (void)unused;
-    return PyDict_Keys(self->cache);
+    if (keys == NULL || PyTuple_GET_SIZE(self->labelnames) != 1)
+        return keys;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(keys); i++) { /* one value: make it a tuple */
+        PyObject *t = PyTuple_Pack(1, PyList_GET_ITEM(keys, i));
+        if (t == NULL) {
+            Py_DECREF(keys);
+            return NULL;
+        }
+        PyList_SetItem(keys, i, t);
+    }
+    return keys;
 }
 
 static int family_traverse(FamilyObject *self, visitproc visit, void *arg)
