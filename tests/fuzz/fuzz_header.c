@@ -9,6 +9,10 @@
  * Input: i64 size delta, then up to 256 header bytes (zero-filled). The
  * object size given to the check is header.segment_size + delta, so that
  * delta 0 reaches the deep checks without guessing a 64-bit size.
+ *
+ * The same bytes also feed the published-endpoint reader (libshm/
+ * endpoint.c): it returns 0 only for a well-formed address, which then
+ * formats into a bounded "HOST:PORT", or one of its three errors.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -42,6 +46,22 @@ static void check_accepted(const struct shmet__seg *s, uint64_t objsize)
         abort();
 }
 
+static void check_endpoint(const struct shmet_abi_header *h)
+{
+    struct shmet__endpoint e;
+    char buf[64];
+    int rc = shmet__endpoint_read(h, &e), n;
+
+    if (rc == -ENOENT || rc == -EBADMSG || rc == -EAGAIN)
+        return;
+    if (rc != 0 || (e.family != SHMET_LISTEN_IPV4 && e.family != SHMET_LISTEN_IPV6) || e.port == 0)
+        abort();
+    n = shmet__endpoint_format(&e, buf, sizeof(buf));
+    if (n <= 0 || (size_t)n >= sizeof(buf) || strlen(buf) != (size_t)n)
+        abort();
+    (void)shmet__aggregator_live(h, (uint64_t)e.port << 20);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct shmet_abi_header h;
@@ -57,6 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(&h, data + sizeof(delta), size < sizeof(h) ? size : sizeof(h));
     objsize = h.segment_size + delta;
     memset(&seg, 0, sizeof(seg));
+    check_endpoint(&h);
     rc = shmet__header_check(&h, objsize, &seg);
     if (rc == 0)
         check_accepted(&seg, objsize);

@@ -72,6 +72,14 @@ static void ring_100(struct shmet_abi_header *h)
     h->ring_records = 100;
 }
 
+static void listen_v6(struct shmet_abi_header *h)
+{
+    struct shmet__endpoint e = {.family = SHMET_LISTEN_IPV6, .port = 9477};
+
+    e.addr[15] = 1;
+    shmet__endpoint_publish(h, &e);
+}
+
 static void gen_header(void)
 {
     struct shmet__geometry small = {1, 64, 4096}, def = {64, 16384, 262144};
@@ -86,6 +94,7 @@ static void gen_header(void)
     header_seed("abi_minor_9", &small, 0, minor_9, full);
     header_seed("ring_not_pow2", &small, 0, ring_100, full);
     header_seed("short_header", &small, 0, NULL, 100);
+    header_seed("listen_v6", &small, 0, listen_v6, full);
 }
 
 /* ---- arena: u32 offset, u32 buffer size, then the arena ------------------ */
