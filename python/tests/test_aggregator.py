@@ -162,3 +162,32 @@ def test_cli_commands_run_the_binaries(ns) -> None:
                          capture_output=True, text=True, timeout=30)
     assert out.returncode == 0 and ns in out.stdout
     remove_namespace(ns)
+
+
+def test_autostart_env_starts_one_detached_aggregator(ns) -> None:
+    code = textwrap.dedent("""
+        import shmetrics
+        c = shmetrics.Counter("autostarted", "x")
+        for _ in range(250):
+            c.inc()
+    """)
+    env = {**os.environ, "SHMETRICS_AUTOSTART": "1", "SHMETRICS_LISTEN": "127.0.0.1:0"}
+    procs = [subprocess.Popen([sys.executable, "-c", code], env=env) for _ in range(4)]
+    try:
+        assert [p.wait(60) for p in procs] == [0, 0, 0, 0]
+        addr = wait_for(lambda: _aggregator.find(ns))
+        host, _, port = addr.rpartition(":")
+        import http.client
+
+        def total() -> float:
+            conn = http.client.HTTPConnection(host, int(port), timeout=30)
+            conn.request("GET", "/metrics")
+            return value(parse_samples(conn.getresponse().read().decode()), "autostarted_total")
+
+        assert wait_for(lambda: total() == 1000)
+        found = subprocess.run(["pgrep", "-f", f"shmetricsd --ns {ns} "],
+                               capture_output=True, text=True)
+        assert len(found.stdout.split()) == 1  # the namespace lock kept it to one
+    finally:
+        subprocess.run(["pkill", "-TERM", "-f", f"shmetricsd --ns {ns} "])
+        wait_for(lambda: _aggregator.find(ns) is None)

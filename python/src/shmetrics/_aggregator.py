@@ -136,6 +136,40 @@ def ensure(namespace: Optional[str] = None, wait: float = 5.0) -> Optional[str]:
     return addr
 
 
+def _held_by_daemon(namespace: Optional[str]) -> bool:
+    """True when some shmetricsd holds the namespace's lock (it may still be
+    starting and not have published its address yet)."""
+    import fcntl
+
+    try:
+        fd = os.open(_client.segment_path(namespace), os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # closing drops our probe lock
+    return False
+
+
+def autostart(namespace: Optional[str] = None) -> Optional[subprocess.Popen]:
+    """Start a detached shmetricsd for ``namespace`` unless one serves or
+    is starting; do not wait for it. Processes racing here may each start
+    one: all but one exit at once (the namespace lock), each saying so in
+    one line on stderr."""
+    if find(namespace) is not None or _held_by_daemon(namespace):
+        return None
+    return subprocess.Popen(
+        argv(namespace, listen=os.environ.get("SHMETRICS_LISTEN", "127.0.0.1:9477")),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+        close_fds=True,
+    )
+
+
 def autostart_requested() -> bool:
     """True when ``$SHMETRICS_AUTOSTART`` asks for an aggregator on demand."""
     return os.environ.get("SHMETRICS_AUTOSTART", "").lower() in ("1", "true", "yes", "on")

@@ -32,7 +32,9 @@ def resolve(namespace: Optional[str] = None) -> str:
 def get(namespace: Optional[str] = None) -> _native.Client:
     """The open client of a namespace, opening it (and creating the segment
     if none exists) on first use. Raises :class:`shmetrics.SegmentError`
-    when the segment cannot be opened, with the reason and the path."""
+    when the segment cannot be opened, with the reason and the path. With
+    ``$SHMETRICS_AUTOSTART`` set, the first open also starts a detached
+    shmetricsd when none serves (``_aggregator.autostart``)."""
     ns = resolve(namespace)
     c = _clients.get(ns)
     if c is not None:
@@ -45,6 +47,10 @@ def get(namespace: Optional[str] = None) -> _native.Client:
             except _native.SegmentError as e:
                 raise _native.SegmentError(e.errno, _explain(ns, e)) from None
             _clients[ns] = c
+    if os.environ.get("SHMETRICS_AUTOSTART", "").lower() in ("1", "true", "yes", "on"):
+        from . import _aggregator
+
+        _aggregator.autostart(ns)
     return c
 
 
