@@ -245,3 +245,19 @@ def test_remove_and_clear_forget_local_handles_only(daemon) -> None:
     assert value(s, one._name + "_total", a="x") == 2
     assert value(s, one._name + "_total", a="1") == 1
     assert value(s, two._name + "_total", a="x", b="y") == 3
+
+
+@pytest.mark.usefixtures("daemon")
+def test_children_are_the_c_types_and_mostrecent_refuses_inc() -> None:
+    from shmetrics import metrics
+
+    c = shmetrics.Counter(fresh("exact"), "h", ["a"])
+    g = shmetrics.Gauge(fresh("exact"), "h", ["a"], multiprocess_mode="livemostrecent")
+    h = shmetrics.Histogram(fresh("exact"), "h", ["a"])
+    assert type(c.labels("x")) is metrics.CounterChild
+    assert type(g.labels("x")) is metrics.GaugeChild
+    assert type(h.labels("x")) is metrics.HistogramChild
+    g.labels("x").set(3)
+    for call in (g.labels("x").inc, g.labels("x").dec, g.labels("x").track_inprogress):
+        with pytest.raises(RuntimeError, match="mostrecent"):
+            call()

@@ -61,8 +61,12 @@ def shmtool_path() -> str:
 
 def find(namespace: Optional[str] = None) -> Optional[str]:
     """``"HOST:PORT"`` where the live shmetricsd of ``namespace`` serves
-    HTTP, or None when none is running (or its heartbeat is stale)."""
-    return _client.get(namespace).aggregator_address()
+    HTTP, or None when none is running (or its heartbeat is stale). Never
+    creates the segment: where none exists, no aggregator serves."""
+    ns = _client.resolve(namespace)
+    if ns not in _client._clients and not os.path.exists(_client.segment_path(ns)):
+        return None
+    return _client.get(ns).aggregator_address()
 
 
 def argv(

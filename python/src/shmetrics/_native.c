@@ -12,7 +12,12 @@
  *   *Series  a child: CounterSeries, GaugeSeries, HistogramSeries, each
  *            holding its struct shmet_series by value; inc()/observe() call
  *            the inline recorders of shmetrics.h directly (METH_FASTCALL).
- *            Python subclasses add the context managers and decorators.
+ *            Children are exactly these types, never Python subclasses:
+ *            CPython's fast call of a C method needs the exact type (a
+ *            subclass costs ~15 ns a call). The context managers and
+ *            decorators (time(), track_inprogress(), count_exceptions())
+ *            are C methods that call the Python helpers metrics.py
+ *            registers with _set_helpers().
  * The GIL serialises every call here; the client library is thread-safe on
  * its own, and each Python thread records into its own slot.
  */
@@ -22,6 +27,7 @@
 #include <errno.h>
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 #include <shmetrics.h>
 
@@ -63,7 +69,33 @@ static PyObject *raise_rc(int rc, const char *what)
 
 typedef struct {
     PyObject_HEAD struct shmet_series s;
+    int last; /* a gauge in SHMET_GAUGE_LAST mode: only set() makes sense */
 } SeriesObject;
+
+/* Python helpers (metrics.py): timer(callable), inprogress(gauge) and
+ * exceptions(counter, exception) return the context manager/decorator. */
+static PyObject *h_timer, *h_inprogress, *h_exceptions;
+
+static PyObject *call_helper(PyObject *helper, PyObject *a, PyObject *b)
+{
+    if (helper == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "shmetrics.metrics is not initialised");
+        return NULL;
+    }
+    return PyObject_CallFunctionObjArgs(helper, a, b, NULL);
+}
+
+/* A bound method of self by name, for the timer helper. */
+static PyObject *bound(PyObject *self, const char *name)
+{
+    return PyObject_GetAttrString(self, name);
+}
+
+static PyObject *last_mode(const char *what)
+{
+    PyErr_Format(PyExc_RuntimeError, "%s must not be used with the mostrecent mode", what);
+    return NULL;
+}
 
 /* amount from args[0], or dflt when absent; -1 with an exception set. */
 static int amount_arg(PyObject *const *args, Py_ssize_t nargs, double dflt, double *out)
@@ -103,6 +135,8 @@ static PyObject *gauge_inc(SeriesObject *self, PyObject *const *args, Py_ssize_t
 {
     double v;
 
+    if (self->last)
+        return last_mode("inc");
     if (amount_arg(args, nargs, 1.0, &v) < 0)
         return NULL;
     shmet_add(self->s, v);
@@ -113,6 +147,8 @@ static PyObject *gauge_dec(SeriesObject *self, PyObject *const *args, Py_ssize_t
 {
     double v;
 
+    if (self->last)
+        return last_mode("dec");
     if (amount_arg(args, nargs, 1.0, &v) < 0)
         return NULL;
     shmet_add(self->s, -v);
@@ -146,7 +182,70 @@ static PyObject *hist_observe(SeriesObject *self, PyObject *const *args, Py_ssiz
     Py_RETURN_NONE;
 }
 
+static PyObject *counter_count_exceptions(SeriesObject *self, PyObject *const *args,
+                                          Py_ssize_t nargs)
+{
+    if (nargs > 1) {
+        PyErr_SetString(PyExc_TypeError, "count_exceptions() takes at most one argument");
+        return NULL;
+    }
+    return call_helper(h_exceptions, (PyObject *)self, nargs ? args[0] : PyExc_Exception);
+}
+
+static PyObject *gauge_set_to_current_time(SeriesObject *self, PyObject *unused)
+{
+    struct timespec ts;
+
+    (void)unused;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    shmet_set(self->s, (double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
+    Py_RETURN_NONE;
+}
+
+static PyObject *gauge_track_inprogress(SeriesObject *self, PyObject *unused)
+{
+    (void)unused;
+    if (self->last)
+        return last_mode("track_inprogress");
+    return call_helper(h_inprogress, (PyObject *)self, NULL);
+}
+
+static PyObject *timer_of(PyObject *self, const char *method)
+{
+    PyObject *m = bound(self, method), *t;
+
+    if (m == NULL)
+        return NULL;
+    t = call_helper(h_timer, m, NULL);
+    Py_DECREF(m);
+    return t;
+}
+
+static PyObject *gauge_time(SeriesObject *self, PyObject *unused)
+{
+    (void)unused;
+    return timer_of((PyObject *)self, "set");
+}
+
+static PyObject *gauge_set_function(SeriesObject *self, PyObject *f)
+{
+    (void)self;
+    (void)f;
+    PyErr_SetString(PyExc_NotImplementedError,
+                    "shmetrics gauges are pushed, not pulled: call set() when the value changes");
+    return NULL;
+}
+
+static PyObject *hist_time(SeriesObject *self, PyObject *unused)
+{
+    (void)unused;
+    return timer_of((PyObject *)self, "observe");
+}
+
 static PyMethodDef counter_methods[] = {
+    {"count_exceptions", (PyCFunction)(void (*)(void))counter_count_exceptions, METH_FASTCALL,
+     "count_exceptions(exception=Exception): count exceptions raised out of a block or "
+     "function (context manager and decorator)."},
     {"inc", (PyCFunction)(void (*)(void))counter_inc, METH_FASTCALL,
      "inc(amount=1): add amount (>= 0) to the counter."},
     {NULL, NULL, 0, NULL},
@@ -157,12 +256,22 @@ static PyMethodDef gauge_methods[] = {
      "inc(amount=1): add amount (may be negative)."},
     {"dec", (PyCFunction)(void (*)(void))gauge_dec, METH_FASTCALL, "dec(amount=1): subtract amount."},
     {"set", (PyCFunction)gauge_set, METH_O, "set(value): set the gauge."},
+    {"set_to_current_time", (PyCFunction)gauge_set_to_current_time, METH_NOARGS,
+     "set the gauge to the current Unix time."},
+    {"track_inprogress", (PyCFunction)gauge_track_inprogress, METH_NOARGS,
+     "+1 while a block or function runs (context manager and decorator)."},
+    {"time", (PyCFunction)gauge_time, METH_NOARGS,
+     "set the gauge to the duration of a block or function, in seconds."},
+    {"set_function", (PyCFunction)gauge_set_function, METH_O,
+     "not available: gauge values are pushed by workers, never pulled at scrape time."},
     {NULL, NULL, 0, NULL},
 };
 
 static PyMethodDef hist_methods[] = {
     {"observe", (PyCFunction)(void (*)(void))hist_observe, METH_FASTCALL,
      "observe(amount): record one observation."},
+    {"time", (PyCFunction)hist_time, METH_NOARGS,
+     "observe the duration of a block or function, in seconds."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -170,7 +279,7 @@ static PyMethodDef hist_methods[] = {
     static PyTypeObject cname = {                                                                 \
         PyVarObject_HEAD_INIT(NULL, 0).tp_name = "shmetrics._native." pyname,                     \
         .tp_basicsize = sizeof(SeriesObject),                                                     \
-        .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,                                     \
+        .tp_flags = Py_TPFLAGS_DEFAULT,                                                           \
         .tp_doc = "One series of a family: a handle on shared memory, valid across fork.",       \
         .tp_methods = methods,                                                                    \
         .tp_new = NULL,                                                                           \
@@ -275,21 +384,10 @@ typedef struct {
     PyObject *cache;      /* dict: tuple of str values -> series */
     PyTypeObject *child;  /* the type labels() makes */
     int type;             /* SHMET_TYPE_* */
+    int last;             /* a gauge in SHMET_GAUGE_LAST mode */
 } FamilyObject;
 
 static PyTypeObject FamilyType;
-
-/* The series type for a metric type, or the Python subclass given. */
-static PyTypeObject *child_type(PyObject *given, PyTypeObject *base)
-{
-    if (given == NULL || given == Py_None)
-        return base;
-    if (!PyType_Check(given) || !PyType_IsSubtype((PyTypeObject *)given, base)) {
-        PyErr_Format(PyExc_TypeError, "child type must be a subclass of %s", base->tp_name);
-        return NULL;
-    }
-    return (PyTypeObject *)given;
-}
 
 static PyObject *family_new_from(ClientObject *cl, struct shmet_family *f, PyObject *labelnames,
                                  PyTypeObject *child, int type)
@@ -312,26 +410,25 @@ static PyObject *family_new_from(ClientObject *cl, struct shmet_family *f, PyObj
     return (PyObject *)fo;
 }
 
-/* counter/gauge/histogram(name, help, labelnames: tuple, ..., child=None) */
+/* counter/gauge/histogram(name, help, labelnames: tuple, mode=, bounds=) */
 static PyObject *client_family(ClientObject *self, PyObject *args, PyObject *kw, int type)
 {
-    static char *names[] = {"name", "help", "labelnames", "mode", "bounds", "child", NULL};
+    static char *names[] = {"name", "help", "labelnames", "mode", "bounds", NULL};
     const char *name, *help, *labels[SHMET_LABELS_MAX + 1];
-    PyObject *labelnames, *bounds = NULL, *given = NULL, *fast = NULL;
+    PyObject *labelnames, *bounds = NULL, *fast = NULL, *fo;
     PyTypeObject *base = type == SHMET_TYPE_COUNTER ? &CounterSeriesType
                          : type == SHMET_TYPE_GAUGE ? &GaugeSeriesType
                                                     : &HistogramSeriesType;
-    PyTypeObject *child;
     struct shmet_family *f;
     double b[SHMET_BOUNDS_MAX];
     Py_ssize_t nb = 0;
     int mode = 0, rc;
 
     if (need_open(self) < 0 ||
-        !PyArg_ParseTupleAndKeywords(args, kw, "ssO!|iOO", names, &name, &help, &PyTuple_Type,
-                                     &labelnames, &mode, &bounds, &given))
+        !PyArg_ParseTupleAndKeywords(args, kw, "ssO!|iO", names, &name, &help, &PyTuple_Type,
+                                     &labelnames, &mode, &bounds))
         return NULL;
-    if ((child = child_type(given, base)) == NULL || utf8_list(labelnames, labels, SHMET_LABELS_MAX) < 0)
+    if (utf8_list(labelnames, labels, SHMET_LABELS_MAX) < 0)
         return NULL;
     if (type == SHMET_TYPE_HISTOGRAM && bounds != NULL && bounds != Py_None) {
         if ((fast = PySequence_Fast(bounds, "bounds must be a sequence of floats")) == NULL)
@@ -359,7 +456,10 @@ static PyObject *client_family(ClientObject *self, PyObject *args, PyObject *kw,
         rc = shmet_histogram(self->c, name, help, lp, nb ? b : NULL, (size_t)nb, &f);
     if (rc < 0)
         return raise_rc(rc, name);
-    return family_new_from(self, f, labelnames, child, type);
+    fo = family_new_from(self, f, labelnames, base, type);
+    if (fo != NULL)
+        ((FamilyObject *)fo)->last = type == SHMET_TYPE_GAUGE && mode == SHMET_GAUGE_LAST;
+    return fo;
 }
 
 static PyObject *client_counter(ClientObject *self, PyObject *args, PyObject *kw)
@@ -428,11 +528,11 @@ static PyObject *client_get_ns(ClientObject *self, void *unused)
 
 static PyMethodDef client_methods[] = {
     {"counter", (PyCFunction)(void (*)(void))client_counter, METH_VARARGS | METH_KEYWORDS,
-     "counter(name, help, labelnames, child=None) -> Family"},
+     "counter(name, help, labelnames) -> Family"},
     {"gauge", (PyCFunction)(void (*)(void))client_gauge, METH_VARARGS | METH_KEYWORDS,
-     "gauge(name, help, labelnames, mode=0, child=None) -> Family"},
+     "gauge(name, help, labelnames, mode=0) -> Family"},
     {"histogram", (PyCFunction)(void (*)(void))client_histogram, METH_VARARGS | METH_KEYWORDS,
-     "histogram(name, help, labelnames, bounds=None, child=None) -> Family"},
+     "histogram(name, help, labelnames, bounds=None) -> Family"},
     {"aggregator_attached", (PyCFunction)client_attached, METH_NOARGS,
      "True while a live shmetricsd drains this namespace."},
     {"aggregator_address", (PyCFunction)client_address, METH_NOARGS,
@@ -496,6 +596,7 @@ static PyObject *make_series(FamilyObject *self, PyObject *key)
     if (so == NULL)
         return NULL;
     so->s = s;
+    so->last = self->last;
     if (PyDict_SetItem(self->cache, cache_key(self, key), (PyObject *)so) < 0) {
         Py_DECREF(so);
         return NULL;
@@ -675,11 +776,31 @@ static PyTypeObject FamilyType = {
 
 /* ---- module -------------------------------------------------------------- */
 
+static PyObject *set_helpers(PyObject *mod, PyObject *args)
+{
+    PyObject *t, *i, *e;
+
+    (void)mod;
+    if (!PyArg_ParseTuple(args, "OOO", &t, &i, &e))
+        return NULL;
+    Py_XSETREF(h_timer, Py_NewRef(t));
+    Py_XSETREF(h_inprogress, Py_NewRef(i));
+    Py_XSETREF(h_exceptions, Py_NewRef(e));
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef module_methods[] = {
+    {"_set_helpers", set_helpers, METH_VARARGS,
+     "_set_helpers(timer, inprogress, exceptions): the Python context managers."},
+    {NULL, NULL, 0, NULL},
+};
+
 static struct PyModuleDef native_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "shmetrics._native",
     .m_doc = "The C core of shmetrics: clients, families and series over libshmetrics.",
     .m_size = -1,
+    .m_methods = module_methods,
 };
 
 static int add_type(PyObject *m, PyTypeObject *t, const char *name)
@@ -693,6 +814,8 @@ static int add_type(PyObject *m, PyTypeObject *t, const char *name)
     }
     return 0;
 }
+
+PyMODINIT_FUNC PyInit__native(void); /* the one exported symbol */
 
 PyMODINIT_FUNC PyInit__native(void)
 {
