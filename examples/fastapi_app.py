@@ -14,8 +14,9 @@ in the environment starts one for you.
 
 from __future__ import annotations
 
-import shmetrics
 from fastapi import APIRouter, FastAPI, HTTPException
+
+import shmetrics
 from shmetrics.asgi import MetricsMiddleware
 
 ORDERS = shmetrics.Counter("shop_orders", "Orders looked up, by outcome.", ["outcome"])

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import time
 
-import shmetrics
 from flask import Flask, abort
+
+import shmetrics
 from shmetrics.wsgi import MetricsMiddleware
 
 JOBS = shmetrics.Histogram("report_build_seconds", "Time to build a report.",
