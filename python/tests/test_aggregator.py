@@ -191,3 +191,26 @@ def test_autostart_env_starts_one_detached_aggregator(ns) -> None:
     finally:
         subprocess.run(["pkill", "-TERM", "-f", f"shmetricsd --ns {ns} "])
         wait_for(lambda: _aggregator.find(ns) is None)
+
+
+def test_http_metrics_bound_methods_and_unmatched(daemon) -> None:
+    from shmetrics._http import OTHER_METHOD, UNMATCHED, HTTPMetrics, is_excluded
+
+    m = HTTPMetrics(const_labels={"server": "web-1"})
+    for i in range(50):
+        ep = m.begin(UNMATCHED)
+        m.end(ep, f"X{i}", 404, 0.001, 0, 10)
+    ep = m.begin("/users/<uid:int>")
+    m.end(ep, "GET", 503, 0.2, 120, 512)
+    s = daemon.samples()
+    assert value(s, "http_requests_total", server="web-1", method=OTHER_METHOD,
+                 endpoint=UNMATCHED, status="404") == 50
+    assert len([k for k in s if k[0] == "http_requests_total"]) == 2
+    assert value(s, "http_requests_4xx_total", server="web-1", endpoint=UNMATCHED) == 50
+    assert value(s, "http_requests_5xx_total", server="web-1", endpoint="/users/<uid:int>") == 1
+    users = {"server": "web-1", "endpoint": "/users/<uid:int>"}
+    assert value(s, "http_request_size_bytes_sum", **users) == 120
+    assert value(s, "http_requests_in_progress", server="web-1", endpoint=UNMATCHED) == 0
+    assert [is_excluded(p) for p in ("/metrics", "/a/favicon.ico", "/static/x/y.js", "/docs/",
+                                     "/users/1", "/statics/x")] == [True, True, True, True,
+                                                                   False, False]

@@ -9,7 +9,7 @@ template and the sizes, then call ``begin`` and ``end``::
     ep = m.begin("/users/<uid:int>")      # in progress +1
     m.end(ep, "GET", 200, 0.012, 0, 512)  # everything else, in progress -1
 
-The families (DESIGN names them; the same in every integration):
+The families (the same in every integration):
 
 * ``http_requests_total{method,endpoint,status}``
 * ``http_request_duration_seconds{endpoint}`` (histogram)
@@ -46,6 +46,12 @@ _EXCLUDED_TREES = ("static", "docs")
 
 #: The endpoint of every request that matched no route.
 UNMATCHED = "__unmatched__"
+
+#: The ``method`` label of a request whose method is not a standard one, so
+#: that a client inventing methods cannot add series.
+OTHER_METHOD = "OTHER"
+METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE",
+                     "PATCH"))
 
 
 def is_excluded(path: str, exclude: Iterable[str] = DEFAULT_EXCLUDE) -> bool:
@@ -152,6 +158,8 @@ class HTTPMetrics:
     ) -> None:
         """A request that ``begin`` counted finished: records its count,
         latency, sizes and 4xx/5xx, and takes it out of in progress."""
+        if method not in METHODS:  # an invented method must not add a series
+            method = OTHER_METHOD
         child = ep.requests.get((method, status))
         if child is None:
             child = ep.requests[(method, status)] = self.requests.labels(

@@ -94,7 +94,7 @@ def instrument(
     the namespace; ``"external"`` never starts one. ``namespace``: the
     shmetrics namespace (default ``$SHMETRICS_NS``, else ``default``).
     ``const_labels`` adds fixed labels to every series (``{"server":
-    "web-1"}``); the buckets default to those of DESIGN.
+    "web-1"}``); the buckets default to ``_http.DURATION_BUCKETS`` and ``_http.SIZE_BUCKETS``.
 
     Returns the :class:`~shmetrics._http.HTTPMetrics` recording, or None
     when the segment cannot be opened: then one error is logged, the app
