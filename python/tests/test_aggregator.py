@@ -214,3 +214,61 @@ def test_http_metrics_bound_methods_and_unmatched(daemon) -> None:
     assert [is_excluded(p) for p in ("/metrics", "/a/favicon.ico", "/static/x/y.js", "/docs/",
                                      "/users/1", "/statics/x")] == [True, True, True, True,
                                                                    False, False]
+
+
+def test_middlewares_keep_serving_when_the_segment_cannot_be_opened(
+        ns, tmp_path, monkeypatch, caplog) -> None:
+    import asyncio
+    import logging
+
+    from shmetrics import asgi, wsgi
+
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("")
+    monkeypatch.setenv("SHMETRICS_SHM_DIR", str(not_a_dir))  # open fails: ENOTDIR
+
+    def hello_wsgi(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"hello"]
+
+    async def hello_asgi(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"hello"})
+
+    with caplog.at_level(logging.ERROR, logger="shmetrics"):
+        w = wsgi.MetricsMiddleware(hello_wsgi)
+        a = asgi.MetricsMiddleware(hello_asgi)
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 2 and all("cannot open segment" in m for m in errors)
+
+    def wsgi_get(path: str) -> tuple[str, bytes]:
+        got = {}
+
+        def start_response(status, headers, exc_info=None):
+            got["status"] = status
+
+        body = b"".join(w({"REQUEST_METHOD": "GET", "PATH_INFO": path, "wsgi.input": None},
+                          start_response))
+        return got["status"], body
+
+    assert wsgi_get("/hello") == ("200 OK", b"hello")
+    status, body = wsgi_get("/metrics")
+    assert status.startswith("503") and b"shmetrics:" in body
+
+    async def asgi_get(path: str) -> list[dict]:
+        sent: list[dict] = []
+
+        async def receive():
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(msg):
+            sent.append(msg)
+
+        await a({"type": "http", "method": "GET", "path": path, "headers": [],
+                 "query_string": b"", "root_path": ""}, receive, send)
+        return sent
+
+    sent = asyncio.run(asgi_get("/hello"))
+    assert sent[0]["status"] == 200 and sent[1]["body"] == b"hello"
+    sent = asyncio.run(asgi_get("/metrics"))
+    assert sent[0]["status"] == 503

@@ -26,10 +26,14 @@ C calls.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Optional
 
+from ._native import SegmentError
 from .metrics import Counter, Gauge, Histogram
+
+log = logging.getLogger("shmetrics")
 
 DURATION_BUCKETS: tuple[float, ...] = (
     0.01, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10,
@@ -174,3 +178,56 @@ class HTTPMetrics:
             else:
                 ep.e4xx.inc()
         ep.in_progress.dec()
+
+
+#: Paths whose exclusion a middleware remembers before starting afresh.
+EXCLUDED_CACHE_SIZE = 4096
+
+
+class MiddlewareCore:
+    """What the ASGI and WSGI middlewares share: the metrics (or None when
+    the segment cannot be opened: then one error is logged, requests pass
+    through unrecorded and the metrics route answers 503 with the reason),
+    the exclusion cache, and the opt-in autostart of an aggregator."""
+
+    _metrics: Optional[HTTPMetrics]
+
+    def _setup(
+        self,
+        exclude: Iterable[str],
+        metrics_path: Optional[str],
+        namespace: Optional[str],
+        const_labels: Optional[Mapping[str, str]],
+        duration_buckets: Optional[Sequence[float]],
+        size_buckets: Optional[Sequence[float]],
+        autostart: Optional[bool],
+    ) -> None:
+        from . import _aggregator
+
+        self._exclude = frozenset(exclude)
+        self._excluded: dict[str, bool] = {}
+        self._metrics_path = metrics_path
+        self._namespace = namespace
+        try:
+            self._metrics = HTTPMetrics(
+                const_labels=const_labels, duration_buckets=duration_buckets,
+                size_buckets=size_buckets, namespace=namespace)
+        except SegmentError as e:
+            log.error("%s; requests are not recorded, %s answers 503", e,
+                      metrics_path or "no metrics route")
+            self._metrics = None
+            return
+        if autostart if autostart is not None else _aggregator.autostart_requested():
+            try:
+                _aggregator.ensure(namespace)
+            except (OSError, RuntimeError) as e:  # recording works without it
+                log.error("shmetrics: could not start shmetricsd: %s", e)
+
+    def _is_excluded(self, path: str) -> bool:
+        hit = self._excluded.get(path)
+        if hit is None:
+            hit = is_excluded(path, self._exclude)
+            if len(self._excluded) >= EXCLUDED_CACHE_SIZE:
+                self._excluded.clear()
+            self._excluded[path] = hit
+        return hit

@@ -28,7 +28,6 @@ through untouched.
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Awaitable, Iterable, Mapping, MutableMapping, Sequence
 from typing import Any, Callable, Optional
@@ -264,7 +263,7 @@ def _find_router(app: Any) -> Any:
     return None
 
 
-class MetricsMiddleware:
+class MetricsMiddleware(_http.MiddlewareCore):
     """Record every HTTP request of an ASGI app; serve ``metrics_path``.
 
     ``exclude``: last path segments not recorded (``shmetrics._http.DEFAULT_EXCLUDE``).
@@ -301,30 +300,11 @@ class MetricsMiddleware:
         autostart: Optional[bool] = None,
     ) -> None:
         self.app = app
-        self._exclude = frozenset(exclude)
-        self._excluded: dict[str, bool] = {}
-        self._metrics_path = metrics_path
-        self._namespace = namespace
         self._route_of = route_of
         self._routes: Optional[_Routes] = None
         self._looked = False
-        self._metrics = _http.HTTPMetrics(
-            const_labels=const_labels, duration_buckets=duration_buckets,
-            size_buckets=size_buckets, namespace=namespace)
-        if autostart if autostart is not None else _aggregator.autostart_requested():
-            try:
-                _aggregator.ensure(namespace)
-            except (OSError, RuntimeError) as e:  # recording works without it
-                print(f"shmetrics: could not start shmetricsd: {e}", file=sys.stderr)
-
-    def _is_excluded(self, path: str) -> bool:
-        hit = self._excluded.get(path)
-        if hit is None:
-            hit = _http.is_excluded(path, self._exclude)
-            if len(self._excluded) >= _CACHE_SIZE:
-                self._excluded.clear()
-            self._excluded[path] = hit
-        return hit
+        self._setup(exclude, metrics_path, namespace, const_labels, duration_buckets,
+                    size_buckets, autostart)
 
     def _router(self, scope: Scope) -> Optional[_Routes]:
         if not self._looked:
@@ -343,7 +323,7 @@ class MetricsMiddleware:
                 scope.get("root_path") and _route_path(scope) == self._metrics_path):
             await self._serve_metrics(scope, send)
             return
-        if self._is_excluded(path):
+        if self._metrics is None or self._is_excluded(path):
             await self.app(scope, receive, send)
             return
         await self._record(scope, receive, send)

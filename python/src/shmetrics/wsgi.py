@@ -114,7 +114,7 @@ class _FlaskRoutes:
         return url_map.bind_to_environ(environ, server_name=server_name, subdomain=subdomain)
 
 
-class MetricsMiddleware:
+class MetricsMiddleware(_http.MiddlewareCore):
     """Record every request of a WSGI app; serve ``metrics_path``.
 
     ``exclude``: last path segments not recorded (``shmetrics._http.DEFAULT_EXCLUDE``).
@@ -155,38 +155,19 @@ class MetricsMiddleware:
         autostart: Optional[bool] = None,
     ) -> None:
         self.app = app
-        self._exclude = frozenset(exclude)
-        self._excluded: dict[str, bool] = {}
-        self._metrics_path = metrics_path
-        self._namespace = namespace
         if route_of is None:
             flask_app = _flask_app(app)
             if flask_app is not None:
                 route_of = _FlaskRoutes(flask_app)
         self._route_of = route_of
-        self._metrics = _http.HTTPMetrics(
-            const_labels=const_labels, duration_buckets=duration_buckets,
-            size_buckets=size_buckets, namespace=namespace)
-        if autostart if autostart is not None else _aggregator.autostart_requested():
-            try:
-                _aggregator.ensure(namespace)
-            except (OSError, RuntimeError) as e:  # recording works without it
-                print(f"shmetrics: could not start shmetricsd: {e}", file=sys.stderr)
-
-    def _is_excluded(self, path: str) -> bool:
-        hit = self._excluded.get(path)
-        if hit is None:
-            hit = _http.is_excluded(path, self._exclude)
-            if len(self._excluded) >= _CACHE_SIZE:
-                self._excluded.clear()
-            self._excluded[path] = hit
-        return hit
+        self._setup(exclude, metrics_path, namespace, const_labels, duration_buckets,
+                    size_buckets, autostart)
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path == self._metrics_path:
             return self._serve_metrics(environ, start_response)
-        if self._is_excluded(path):
+        if self._metrics is None or self._is_excluded(path):
             return self.app(environ, start_response)
         endpoint = _http.UNMATCHED
         if self._route_of is not None:
