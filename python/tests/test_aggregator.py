@@ -272,3 +272,23 @@ def test_middlewares_keep_serving_when_the_segment_cannot_be_opened(
     assert sent[0]["status"] == 200 and sent[1]["body"] == b"hello"
     sent = asyncio.run(asgi_get("/metrics"))
     assert sent[0]["status"] == 503
+
+
+
+def test_gc_metrics_before_the_namespace_is_open_take_no_lock(daemon, ns) -> None:
+    import shmetrics.runtime as rt
+
+    opened = _client._clients.pop(ns, None)  # as in a fresh worker: nothing open yet
+    if opened is not None:
+        opened.close()
+    rt.enable_gc_metrics(ns)
+    try:
+        with _client._lock:  # a collection inside _client.get() must not wait for it
+            gc.collect(0)
+        shmetrics.open(ns)
+        gc.collect(0)
+        worker = str(_client.get(ns).worker_id())
+        assert value(daemon.samples(), "python_gc_collections_total", generation="0",
+                     worker=worker) >= 1
+    finally:
+        rt.disable_gc_metrics()

@@ -54,6 +54,12 @@ def get(namespace: Optional[str] = None) -> _native.Client:
     return c
 
 
+def peek(namespace: Optional[str] = None) -> Optional[_native.Client]:
+    """The client of a namespace if it is open, else None; takes no lock
+    (safe inside a garbage-collector callback)."""
+    return _clients.get(resolve(namespace))
+
+
 def set_default(namespace: Optional[str]) -> None:
     """Make ``namespace`` the one metrics attach to when given none."""
     global _default

@@ -43,14 +43,20 @@ class _GCMetrics:
         self.pid = -1
         self.children: dict[int, tuple[Any, Any, Any]] = {}
 
-    def _for(self, generation: int) -> tuple[Any, Any, Any]:
+    def _for(self, generation: int) -> Optional[tuple[Any, Any, Any]]:
         pid = os.getpid()
         if pid != self.pid:  # first use, or a forked child: its own worker id
             self.pid = pid
             self.children = {}
         c = self.children.get(generation)
         if c is None:
-            worker = str(_client.get(self.namespace).worker_id())
+            # A collection may run inside any allocation, also one made while
+            # this thread holds _client's lock: take no lock here, and skip
+            # (this one collection) until the namespace is open.
+            client = _client.peek(self.namespace)
+            if client is None:
+                return None
+            worker = str(client.worker_id())
             g = str(generation)
             c = self.children[generation] = (
                 self.collections.labels(g, worker),
@@ -63,9 +69,12 @@ class _GCMetrics:
         if phase != "stop":
             return
         try:
-            coll, done, bad = self._for(info["generation"])
+            children = self._for(info["generation"])
         except Exception:  # never let metrics break the collector
             return
+        if children is None:
+            return
+        coll, done, bad = children
         coll.inc()
         done.inc(info.get("collected", 0))
         bad.inc(info.get("uncollectable", 0))
