@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from typing import NoReturn, Optional
+from typing import NoReturn, Optional, Union
 
 from . import _client
 
@@ -197,6 +197,15 @@ def _unavailable(namespace: Optional[str], why: str) -> Response:
     return 503, [("Content-Type", "text/plain; charset=utf-8")], body
 
 
+def _target(namespace: Optional[str]) -> Union[str, Response]:
+    """The address to scrape, or the 503 answer saying why there is none."""
+    try:
+        addr = find(namespace)
+    except OSError as e:
+        return _unavailable(namespace, str(e))
+    return addr if addr is not None else _unavailable(namespace, "no shmetricsd is serving")
+
+
 def scrape(
     namespace: Optional[str] = None, headers: Mapping[str, str] = {}, timeout: float = 5.0
 ) -> Response:
@@ -205,12 +214,9 @@ def scrape(
     through and the response's content type and encoding passed back; 503
     with a plain-text reason when no aggregator serves or it cannot be
     reached."""
-    try:
-        addr = find(namespace)
-    except OSError as e:
-        return _unavailable(namespace, str(e))
-    if addr is None:
-        return _unavailable(namespace, "no shmetricsd is serving")
+    addr = _target(namespace)
+    if not isinstance(addr, str):
+        return addr  # the 503 saying why
     host, port = _split(addr)
     conn = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
@@ -229,12 +235,9 @@ async def scrape_async(
     namespace: Optional[str] = None, headers: Mapping[str, str] = {}, timeout: float = 5.0
 ) -> Response:
     """``scrape`` for event loops: the same answer, without blocking."""
-    try:
-        addr = find(namespace)
-    except OSError as e:
-        return _unavailable(namespace, str(e))
-    if addr is None:
-        return _unavailable(namespace, "no shmetricsd is serving")
+    addr = _target(namespace)
+    if not isinstance(addr, str):
+        return addr  # the 503 saying why
     host, port = _split(addr)
     try:
         return await asyncio.wait_for(_get(host, port, _request_headers(headers)), timeout)
