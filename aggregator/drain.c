@@ -504,12 +504,54 @@ uint64_t drain_all(struct drain *d)
     return n;
 }
 
-void drain_owner_gone(struct drain *d, uint32_t idx, uint32_t gen)
+/* tag-slot-lock: the owner of a lock-aware slot is gone exactly when we
+ * can take its lock. Returns 1 (gone: the lock is ours until
+ * owner_release()), 0 (alive), or -1 (a slot without a lock, or a lock we
+ * cannot test: the caller judges by pid). */
+static int owner_lock_take(struct drain *d, uint32_t idx, uint32_t gen)
 {
+    int rc;
+
+    if (!shmet__slot_lock_aware(shmet__slot(d->seg, idx), gen))
+        return -1;
+    rc = shmet__slot_lock(d->seg, idx);
+    if (rc == -EAGAIN)
+        return 0;
+    return rc == 0 ? 1 : -1;
+}
+
+bool drain_owner_gone(struct drain *d, uint32_t idx, uint32_t gen)
+{
+    int locked;
+
     if (idx >= d->nslots)
-        return;
-    (void)shmet__slot_retire(d->seg, idx, gen);
+        return false;
+    /* Whoever told us (a pidfd, a pid check) cannot overrule the lock. */
+    locked = owner_lock_take(d, idx, gen);
+    if (locked == 0)
+        return false;
+    bool retired = shmet__slot_retire(d->seg, idx, gen) == 0;
     (void)drain_slot(d, idx);
+    /* DEAD (or FREE) now: claimers skip it until it is FREE anyway. */
+    if (locked == 1)
+        (void)shmet__slot_unlock(d->seg, idx);
+    return retired;
+}
+
+/* The owner of an ACTIVE slot: 1 alive, 0 gone, by its lock when it holds
+ * one (tested without taking it), else by pid and start time. */
+static int owner_alive(const struct drain *d, uint32_t idx, uint32_t gen)
+{
+    const struct shmet_abi_slot *sl = shmet__slot(d->seg, idx);
+
+    if (shmet__slot_lock_aware(sl, gen)) {
+        int held = shmet__slot_lock_held(d->seg, idx);
+        if (held >= 0)
+            return held;
+    }
+    /* RELAXED: as in drain_slot()'s attach; state was loaded with ACQUIRE. */
+    return shmet__proc_alive(atomic_load_explicit(&sl->pid, memory_order_relaxed),
+                             atomic_load_explicit(&sl->start_time, memory_order_relaxed)) != 0;
 }
 
 uint32_t drain_check_liveness(struct drain *d)
@@ -521,13 +563,10 @@ uint32_t drain_check_liveness(struct drain *d)
         /* ACQUIRE: as in drain_slot(). */
         uint32_t state = atomic_load_explicit(&sl->state, memory_order_acquire);
         uint32_t gen = atomic_load_explicit(&sl->generation, memory_order_relaxed);
-        int32_t pid = atomic_load_explicit(&sl->pid, memory_order_relaxed);
-        uint64_t st = atomic_load_explicit(&sl->start_time, memory_order_relaxed);
 
-        if (state != SHMET_SLOT_ACTIVE || shmet__proc_alive(pid, st) != 0)
+        if (state != SHMET_SLOT_ACTIVE || owner_alive(d, i, gen))
             continue;
-        drain_owner_gone(d, i, gen);
-        dead++;
+        dead += drain_owner_gone(d, i, gen);
     }
     return dead;
 }
@@ -566,7 +605,7 @@ int drain_adopt(struct drain *d, const struct drain_owner *o)
         atomic_load_explicit(&sl->generation, memory_order_relaxed) != o->gen ||
         atomic_load_explicit(&sl->pid, memory_order_relaxed) != o->pid ||
         atomic_load_explicit(&sl->start_time, memory_order_relaxed) != o->start_time ||
-        shmet__proc_alive(o->pid, o->start_time) != 1)
+        owner_alive(d, o->idx, o->gen) != 1)
         return -ESTALE;
     if (!d->slots[o->idx].attached || d->slots[o->idx].gen != o->gen)
         slot_attach(d, o->idx, o->gen);
@@ -594,20 +633,47 @@ int drain_restore_gauge(struct drain *d, uint32_t idx, uint32_t id, double value
 
 /* ---- claims left by dead claimers ---------------------------------------- */
 
+/* Slot i's claim word names claimer, and we hold the slot lock (or the
+ * segment has none): no locked claim is under way. A claim word that a
+ * locked claimer wrote (lock_claimer names it) was left by a claimer that
+ * died; one without was written by a producer that holds no lock, judged
+ * by its tid as before. A claim takes microseconds: one still held is
+ * either under way (its thread is alive) or left by a thread that died. */
+static bool claim_abandoned(const struct drain *d, uint32_t i, int32_t claimer, bool locked)
+{
+    /* RELAXED: written by locked claimers before their claim word, whose
+     * RELEASE our caller's ACQUIRE load of the word pairs with. */
+    int32_t named = atomic_load_explicit(&shmet__slot(d->seg, i)->lock_claimer,
+                                         memory_order_relaxed);
+
+    if (locked && named == claimer)
+        return true;
+    return shmet__proc_alive(claimer, 0) == 0;
+}
+
 uint32_t drain_reclaim_claims(struct drain *d)
 {
     uint32_t n = 0;
 
     for (uint32_t i = 0; i < d->seg->slots; i++) {
-        /* RELAXED: a hint; shmet__slot_unclaim() re-reads the word with
-         * ACQUIRE and changes nothing unless it still names this claimer. */
-        int32_t claimer = atomic_load_explicit(&shmet__slot(d->seg, i)->claimer,
-                                               memory_order_relaxed);
-        /* A claim takes microseconds: one still held is either under way
-         * (its thread is alive) or was left by a thread that died. */
-        if (claimer != 0 && shmet__proc_alive(claimer, 0) == 0 &&
+        struct shmet_abi_slot *sl = shmet__slot(d->seg, i);
+        /* RELAXED: a hint, re-read below. */
+        if (atomic_load_explicit(&sl->claimer, memory_order_relaxed) == 0)
+            continue;
+        /* tag-slot-lock: a locked claimer holds the lock for all of its
+         * claim, so while we hold it none is under way. */
+        int rc = shmet__slot_lock(d->seg, i);
+        if (rc == -EAGAIN)
+            continue;
+        /* ACQUIRE: pairs with the claimer's RELEASE on the word, so its
+         * lock_claimer is visible; shmet__slot_unclaim() changes nothing
+         * unless the word still names this claimer. */
+        int32_t claimer = atomic_load_explicit(&sl->claimer, memory_order_acquire);
+        if (claimer != 0 && claim_abandoned(d, i, claimer, rc == 0) &&
             shmet__slot_unclaim(d->seg, i, claimer) == 0)
             n++;
+        if (rc == 0)
+            (void)shmet__slot_unlock(d->seg, i);
     }
     d->claims_reclaimed += n;
     return n;

@@ -95,9 +95,14 @@ int drain_rebind(struct drain *d);
 uint64_t drain_all(struct drain *d);
 /* Drain one slot; frees it when DEAD and empty. */
 uint64_t drain_slot(struct drain *d, uint32_t idx);
-/* The owner of slot idx (generation gen) is gone: retire, drain, free. */
-void drain_owner_gone(struct drain *d, uint32_t idx, uint32_t gen);
-/* Check every ACTIVE slot's owner with /proc; returns slots found dead. */
+/* The owner of slot idx (generation gen) is gone: retire, drain, free.
+ * An owner that holds the slot lock (tag-slot-lock in abi.h) is gone only
+ * when the lock can be taken: told otherwise by a pidfd or a pid from
+ * another PID namespace, this does nothing. Returns whether it retired the
+ * slot. */
+bool drain_owner_gone(struct drain *d, uint32_t idx, uint32_t gen);
+/* Check every ACTIVE slot's owner, by its slot lock, or with /proc when it
+ * holds none; returns slots found dead. */
 uint32_t drain_check_liveness(struct drain *d);
 /* Give back the slots whose claimer died in the middle of its claim
  * (tag-slot-claim in abi.h); returns how many. */

@@ -24,6 +24,7 @@ int watch_init(struct watches *ws, uint32_t slots)
 {
     memset(ws, 0, sizeof(*ws));
     ws->slots = slots;
+    ws->pid_ns = shmet__pid_ns();
     ws->max = slots * 2 > 64 ? slots * 2 : 64;
     ws->seen_gen = calloc(slots, sizeof(*ws->seen_gen));
     ws->covered = calloc(slots, sizeof(*ws->covered));
@@ -121,6 +122,11 @@ static bool watch_owner(struct watches *ws, struct drain *d, uint32_t idx, uint3
 
     if (pid <= 0)
         return false; /* nonsense: the liveness check will judge it */
+    /* tag-slot-lock: an owner holding the lock in another PID namespace
+     * (or one we cannot tell) is judged by its lock, at every check. */
+    if (shmet__slot_lock_aware(sl, gen) &&
+        (ws->pid_ns == 0 || atomic_load_explicit(&sl->pid_ns, memory_order_relaxed) != ws->pid_ns))
+        return false;
     if (find(ws, pid, start))
         return true;
     if ((e = entry(ws)) == UINT32_MAX)

@@ -5,8 +5,9 @@
  * process, shared by its threads' slots); the event loop polls it through
  * the ring, and when it fires the process's slots are drained and freed
  * (drain_owner_gone). Slots whose owner could not be watched (no pidfd
- * support, a full fd table) are left to the periodic liveness check,
- * which watch_uncovered() says is needed.
+ * support, a full fd table, an owner in another PID namespace, whose pid
+ * names nobody or somebody else here) are left to the periodic liveness
+ * check, which watch_uncovered() says is needed.
  */
 #ifndef SHMETRICS_AGGREGATOR_WATCH_H
 #define SHMETRICS_AGGREGATOR_WATCH_H
@@ -29,6 +30,7 @@ struct watches {
     uint32_t *seen_gen; /* per slot: generation looked at + 1; 0: none */
     bool *covered;      /* per slot: its owner has a watch */
     uint32_t uncovered; /* ACTIVE slots without a watch at the last scan */
+    uint64_t pid_ns;    /* our PID namespace: pids of others mean nothing */
 };
 
 /* Called for each new watch: poll fd (POLLIN) and report to watch_fired(). */

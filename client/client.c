@@ -46,13 +46,18 @@ static void atfork_parent(void)
 }
 
 /* The child owns none of the parent's slots: forget (not retire) every
- * producer, so that its first record claims a fresh slot. */
+ * producer, so that its first record claims a fresh slot. Its copy of the
+ * segment descriptor still shares the parent's open file description, and
+ * with it the parent's slot locks (tag-slot-lock): the child takes a
+ * description of its own, so that it neither keeps a dead parent's slots
+ * locked nor has its own locks outlive it in the parent. */
 static void atfork_child(void)
 {
     for (int i = SHMET_MAX_CLIENTS - 1; i >= 0; i--) {
         if (registry[i] == NULL)
             continue;
         shmet__producers_forget(registry[i]);
+        shmet__seg_lock_fd_reopen(&registry[i]->seg);
         pthread_mutex_unlock(&registry[i]->lock);
     }
     pthread_mutex_unlock(&shmet__registry_lock);

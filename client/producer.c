@@ -57,8 +57,16 @@ static void producer_unlink(struct shmet_client *c, struct producer *p)
  * shmet_close guarantees no concurrent records). */
 static void producer_retire(struct shmet_client *c, struct producer *p)
 {
-    if (p->has_slot)
+    if (p->has_slot) {
+        /* tag-slot-lock: give up the lock first; from then on the
+         * aggregator may find us gone, which ends the same way. Under
+         * c->lock, so no claim of this client takes the byte meanwhile
+         * (the lock belongs to the client's file description, shared by
+         * its threads). */
+        if (shmet__slot_lock_aware(shmet__slot(&c->seg, p->slot), p->slot_gen))
+            (void)shmet__slot_unlock(&c->seg, p->slot);
         (void)shmet__slot_retire(&c->seg, p->slot, p->slot_gen);
+    }
     p->has_slot = false;
 }
 
@@ -164,7 +172,7 @@ static int bit_set(uint64_t **map, uint32_t *bits, uint32_t i)
 
 static int claim(struct shmet_client *c, struct producer *p)
 {
-    struct shmet__owner o = {.pid = getpid(), .tid = shmet__gettid()};
+    struct shmet__owner o = {.pid = getpid(), .tid = shmet__gettid(), .pid_ns = shmet__pid_ns()};
 
     (void)shmet__proc_start_time(o.pid, &o.start_time);
     if (shmet__slot_claim(&c->seg, &o, (uint32_t)o.tid, &p->slot, &p->slot_gen) < 0) {

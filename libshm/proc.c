@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -89,4 +90,11 @@ int shmet__proc_alive(pid_t pid, uint64_t start_time)
     if (rc < 0)
         return rc;
     return (start_time == 0 || st == start_time) ? 1 : 0;
+}
+
+uint64_t shmet__pid_ns(void)
+{
+    struct stat st;
+
+    return stat("/proc/self/ns/pid", &st) == 0 ? (uint64_t)st.st_ino : 0;
 }

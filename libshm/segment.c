@@ -208,8 +208,11 @@ int shmet__seg_attach_fd(int fd, const char *ns, bool readonly, struct shmet__se
         return -EINVAL;
     memset(&seg, 0, sizeof(seg));
     snprintf(seg.ns, sizeof(seg.ns), "%s", ns);
-    if ((rc = attach_fd(fd, readonly, &seg)) == 0)
+    if ((rc = attach_fd(fd, readonly, &seg)) == 0) {
+        seg.lock_fd = fd; /* the caller's: never closed here */
+        seg.has_lock_fd = true;
         *out = seg;
+    }
     return rc;
 }
 
@@ -300,7 +303,9 @@ static int create_linked(int dirfd, const char *ns, const char *name,
         goto err_map;
     if (tmp[0] != '\0')
         unlinkat(dirfd, tmp, 0);
-    close(fd);
+    out->lock_fd = fd; /* kept for slot locks (tag-slot-lock) */
+    out->has_lock_fd = true;
+    out->own_lock_fd = true;
     out->base = map;
     out->hdr = map;
     out->size = size;
@@ -363,7 +368,13 @@ int shmet__seg_open_as(const char *ns, const struct shmet__geometry *g, unsigned
                     (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
         if (fd >= 0) {
             rc = (flags & SHMET_SEG_EXCL) ? -EEXIST : attach_fd(fd, readonly, &seg);
-            close(fd);
+            if (rc == 0) { /* kept for slot locks (tag-slot-lock) */
+                seg.lock_fd = fd;
+                seg.has_lock_fd = true;
+                seg.own_lock_fd = true;
+            } else {
+                close(fd);
+            }
             break;
         }
         rc = -errno;
@@ -386,6 +397,10 @@ void shmet__seg_close(struct shmet__seg *s)
     munmap(s->base, s->size);
     s->base = NULL;
     s->hdr = NULL;
+    if (s->has_lock_fd && s->own_lock_fd)
+        close(s->lock_fd);
+    s->has_lock_fd = false;
+    s->own_lock_fd = false;
 }
 
 int shmet__seg_unlink(const char *ns)

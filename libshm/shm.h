@@ -55,6 +55,12 @@ struct shmet__seg {
     uint16_t abi_minor;
     bool readonly;
     bool created; /* this process created it */
+    /* tag-slot-lock: a descriptor of the segment file for slot locks (its
+     * own open file description), when has_lock_fd; closed by
+     * shmet__seg_close() only when own_lock_fd. */
+    bool has_lock_fd;
+    bool own_lock_fd;
+    int lock_fd;
     char ns[SHMET_NS_MAX + 1];
 };
 
@@ -140,7 +146,13 @@ struct shmet__owner {
     int32_t pid;
     int32_t tid;
     uint64_t start_time;
+    uint64_t pid_ns; /* shmet__pid_ns() */
 };
+/* Claim a FREE slot (from hint on): 0 and *idx, *gen; -EAGAIN none free.
+ * With s->lock_fd, the claimer takes the slot lock and keeps it
+ * (tag-slot-lock). A lock belongs to the open file description, which
+ * every thread using s shares: the caller serialises claims and releases
+ * through one s (the client does, under its lock). */
 int shmet__slot_claim(struct shmet__seg *s, const struct shmet__owner *o, uint32_t hint,
                       uint32_t *idx, uint32_t *gen);
 int shmet__slot_retire(struct shmet__seg *s, uint32_t idx, uint32_t gen);
@@ -150,6 +162,27 @@ int shmet__slot_free(struct shmet__seg *s, uint32_t idx, uint32_t gen);
  * claimer holds the word now, -EINVAL. */
 int shmet__slot_unclaim(struct shmet__seg *s, uint32_t idx, int32_t claimer);
 const char *shmet__slot_state_name(uint32_t state);
+
+/* lock.c (tag-slot-lock in abi.h). Each takes the segment's lock_fd. */
+/* Take slot idx's lock: 0, -EAGAIN when another open file description
+ * holds it, -EBADF when s has no descriptor for locks (or it is read-only),
+ * or another negative errno. Non-blocking. Taking a lock this description
+ * already holds succeeds: callers serialise their own claims. */
+int shmet__slot_lock(const struct shmet__seg *s, uint32_t idx);
+/* Release it (a no-op when not held). 0 or a negative errno. */
+int shmet__slot_unlock(const struct shmet__seg *s, uint32_t idx);
+/* 1 when another open file description holds slot idx's lock, 0 when
+ * nobody (but possibly this one) does, or a negative errno. Works through
+ * a read-only descriptor. */
+int shmet__slot_lock_held(const struct shmet__seg *s, uint32_t idx);
+/* Whether slot sl's owner of generation gen holds the slot lock (it was
+ * claimed by a lock-aware producer) and so is judged by it alone. */
+bool shmet__slot_lock_aware(const struct shmet_abi_slot *sl, uint32_t gen);
+/* In a forked child: give s a descriptor with an open file description of
+ * its own, so that the parent's locks are not shared and the child's are
+ * dropped when it dies. Without one (no /proc, the name replaced), s has
+ * no lock descriptor any more and later claims hold no lock. */
+void shmet__seg_lock_fd_reopen(struct shmet__seg *s);
 
 /* ring.c */
 void shmet__ring_producer_init(struct shmet__ring_producer *p, struct shmet__seg *s, uint32_t idx);
@@ -232,6 +265,9 @@ int shmet__bounds_check(const double *b, size_t n);
 /* proc.c */
 int shmet__proc_start_time(pid_t pid, uint64_t *out);
 int shmet__proc_alive(pid_t pid, uint64_t start_time);
+/* The inode of this process's PID namespace (/proc/self/ns/pid), or 0 when
+ * it cannot be read. Equal values mean pids are comparable. */
+uint64_t shmet__pid_ns(void);
 int32_t shmet__gettid(void);
 uint64_t shmet__now_ns(void);
 

@@ -10,6 +10,8 @@
  * the aggregator does the same for owners that died. Only the consumer
  * frees a DEAD slot, after draining its ring. The generation increments on
  * every claim so that readers can tell two owners of one slot apart.
+ * With a descriptor for locks, the claimer also takes the slot lock first
+ * and keeps it for as long as it owns the slot (tag-slot-lock).
  */
 #include <errno.h>
 
@@ -34,9 +36,12 @@ const char *shmet__slot_state_name(uint32_t state)
 /* Reset everything a previous owner left, while we hold the slot CLAIMING.
  * RELAXED stores: the RELEASE store of ACTIVE in shmet__slot_claim()
  * publishes them all. */
-static void slot_reset(struct shmet_abi_slot *sl, const struct shmet__owner *o, uint32_t gen)
+static void slot_reset(struct shmet_abi_slot *sl, const struct shmet__owner *o, uint32_t gen,
+                       bool locked)
 {
     atomic_store_explicit(&sl->generation, gen, memory_order_relaxed);
+    atomic_store_explicit(&sl->lock_gen, locked ? gen : 0, memory_order_relaxed);
+    atomic_store_explicit(&sl->pid_ns, o->pid_ns, memory_order_relaxed);
     atomic_store_explicit(&sl->pid, o->pid, memory_order_relaxed);
     atomic_store_explicit(&sl->tid, o->tid, memory_order_relaxed);
     atomic_store_explicit(&sl->start_time, o->start_time, memory_order_relaxed);
@@ -52,22 +57,55 @@ static void slot_reset(struct shmet_abi_slot *sl, const struct shmet__owner *o, 
 
 /* Take the claim word of sl for tid; 0, or -1 when another claimer holds
  * it. ACQUIRE on success: pairs with the RELEASE in claim_word_give() and
- * shmet__slot_unclaim(), so the previous claim is complete. */
+ * shmet__slot_unclaim(), so the previous claim is complete. RELEASE too:
+ * the lock_claimer stored before is visible to whoever reads the word with
+ * ACQUIRE (the aggregator, judging a claim). */
 static int claim_word_take(struct shmet_abi_slot *sl, int32_t tid)
 {
     int32_t expect = 0;
 
     return atomic_compare_exchange_strong_explicit(&sl->claimer, &expect, tid,
-                                                   memory_order_acquire, memory_order_relaxed)
+                                                   memory_order_acq_rel, memory_order_relaxed)
                ? 0
                : -1;
 }
 
 /* RELEASE: the state we stored (ACTIVE, or FREE left alone) is visible
- * before the next claimer takes the word; pairs with claim_word_take(). */
-static void claim_word_give(struct shmet_abi_slot *sl)
+ * before the next claimer takes the word; pairs with claim_word_take().
+ * A locked claim clears lock_claimer first (tag-slot-lock). */
+static void claim_word_give(struct shmet_abi_slot *sl, bool locked)
 {
+    if (locked) /* RELAXED: published by the RELEASE below */
+        atomic_store_explicit(&sl->lock_claimer, 0, memory_order_relaxed);
     atomic_store_explicit(&sl->claimer, 0, memory_order_release);
+}
+
+/* tag-slot-lock: take slot i's lock and name ourselves in lock_claimer,
+ * then the claim word. *locked says whether we hold the lock (a segment
+ * without a lock descriptor, or a lock the kernel refuses for another
+ * reason, claims without one). -1: the slot is in use, skip it. */
+static int claim_begin(struct shmet__seg *s, uint32_t i, int32_t me, bool *locked)
+{
+    struct shmet_abi_slot *sl = shmet__slot(s, i);
+    int32_t prev = 0;
+    int rc = shmet__slot_lock(s, i);
+
+    if (rc == -EAGAIN)
+        return -1; /* a live owner or claimer holds it */
+    *locked = rc == 0;
+    if (*locked) {
+        /* RELAXED: only holders of the lock write it (we, or the
+         * aggregator reclaiming); the CAS below publishes our value. */
+        prev = atomic_load_explicit(&sl->lock_claimer, memory_order_relaxed);
+        atomic_store_explicit(&sl->lock_claimer, me, memory_order_relaxed);
+    }
+    if (claim_word_take(sl, me) == 0)
+        return 0;
+    if (*locked) { /* the word names another (a claimer without a lock) */
+        atomic_store_explicit(&sl->lock_claimer, prev, memory_order_relaxed);
+        (void)shmet__slot_unlock(s, i);
+    }
+    return -1;
 }
 
 int shmet__slot_claim(struct shmet__seg *s, const struct shmet__owner *o, uint32_t hint,
@@ -90,24 +128,27 @@ int shmet__slot_claim(struct shmet__seg *s, const struct shmet__owner *o, uint32
         if (atomic_load_explicit(&sl->state, memory_order_relaxed) != SHMET_SLOT_FREE ||
             atomic_load_explicit(&sl->claimer, memory_order_relaxed) != 0)
             continue;
-        if (claim_word_take(sl, me) < 0)
+        bool locked = false;
+        if (claim_begin(s, i, me, &locked) < 0)
             continue;
         /* ACQUIRE on success: pairs with the consumer's RELEASE store of
          * FREE in shmet__slot_free() and shmet__slot_unclaim(), so its last
          * reads of this ring happen before our reset below. */
         if (!atomic_compare_exchange_strong_explicit(&sl->state, &expect, SHMET_SLOT_CLAIMING,
                                                      memory_order_acquire, memory_order_relaxed)) {
-            claim_word_give(sl);
+            claim_word_give(sl, locked);
+            if (locked)
+                (void)shmet__slot_unlock(s, i);
             continue;
         }
         uint32_t g = atomic_load_explicit(&sl->generation, memory_order_relaxed) + 1;
         if (g == 0)
             g = 1; /* 0 means "never claimed" to readers */
-        slot_reset(sl, o, g);
+        slot_reset(sl, o, g, locked);
         /* RELEASE: publishes the reset above; pairs with the ACQUIRE loads
          * of state by the consumer and by shmtool. */
         atomic_store_explicit(&sl->state, SHMET_SLOT_ACTIVE, memory_order_release);
-        claim_word_give(sl);
+        claim_word_give(sl, locked);
         *idx = i;
         *gen = g;
         return 0;
@@ -181,6 +222,10 @@ int shmet__slot_unclaim(struct shmet__seg *s, uint32_t idx, int32_t claimer)
      * claimer in shmet__slot_claim(). */
     (void)atomic_compare_exchange_strong_explicit(&sl->state, &expect, SHMET_SLOT_FREE,
                                                   memory_order_release, memory_order_relaxed);
+    /* RELAXED: a locked claimer's name goes with its claim (the caller
+     * holds the slot lock when the claim was a locked one). */
+    if (atomic_load_explicit(&sl->lock_claimer, memory_order_relaxed) == claimer)
+        atomic_store_explicit(&sl->lock_claimer, 0, memory_order_relaxed);
     /* RELEASE: FREE is visible before the word is free to take; pairs with
      * claim_word_take(). */
     return atomic_compare_exchange_strong_explicit(&sl->claimer, &claimer, 0,

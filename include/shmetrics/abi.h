@@ -56,7 +56,12 @@
  *    24  u64 claimed_ns       CLOCK_REALTIME at claim
  *    32  u32 flags            SHMET_SLOT_F_* (set by the aggregator)
  *    36  i32 claimer          tid of the thread claiming the slot, or 0
- *    40  u32 reserved         zero ... up to 64
+ *    40  u32 lock_gen         the generation whose owner holds the slot lock
+ *                             (tag-slot-lock); any other value: it holds none
+ *    44  i32 lock_claimer     tid of a claimer holding the slot lock, or 0
+ *    48  u64 pid_ns           owner's PID namespace (inode of
+ *                             /proc/self/ns/pid), 0 when unknown
+ *    56  u64 reserved         zero ... up to 64
  *   line 1, producer-written
  *    64  u64 head             records published (free-running)
  *    72  u64 dropped          samples dropped because the ring was full
@@ -99,6 +104,38 @@
  * aggregator moves a CLAIMING slot back to FREE (nothing was published
  * from it) and clears the word. Segments written before this word existed
  * hold 0 there (it was reserved), which means "no claim in progress".
+ *
+ * Slot lock (tag-slot-lock, ABI minor 1)
+ * ---------------------------------------
+ * Pids name processes only inside one PID namespace, and a worker in a
+ * container and shmetricsd in another (or on the host) share /dev/shm but
+ * not pids. So an owner's liveness is a lock the kernel tracks, not its
+ * pid: a producer holds an open-file-description (OFD) write lock on byte
+ * SHMET_SLOT_LOCK_OFFSET(k) of the segment file for as long as it owns
+ * slot k (the lock says nothing about the bytes: nobody reads the file
+ * through locks, the mapping is used as always). The kernel drops it when
+ * the last descriptor of that open file description closes, which is when
+ * the process dies however it dies; a forked child reopens the file so it
+ * never shares its parent's description. Anyone may test the lock
+ * (F_OFD_GETLK), through any descriptor, from any PID namespace.
+ *
+ * A lock-aware claimer takes the slot lock (non-blocking) before the claim
+ * word; failing, it moves on (the slot is in use). With the lock held it
+ * stores lock_claimer = its tid, takes the claim word as above, and stores
+ * lock_gen = the new generation with the rest of the reset. Giving the
+ * claim word back, it clears lock_claimer first. At retirement the owner
+ * releases the lock, then moves ACTIVE -> DEAD.
+ *
+ * The aggregator judges an ACTIVE slot with lock_gen == generation by the
+ * lock alone: when it can take the lock itself (F_OFD_SETLK), the owner is
+ * gone; it retires, drains and frees the slot, then releases the lock. A
+ * claim word equal to lock_claimer is judged the same way. Slots whose
+ * lock_gen differs from their generation were claimed by producers that
+ * hold no lock (ABI minor 0): pid, tid and start_time judge them, which is
+ * only meaningful when the owner shares the aggregator's PID namespace
+ * (pid_ns tells; old producers leave it 0 or stale). The pids in a slot
+ * are for people (shmtool, /debug) and for a pidfd fast path when pid_ns
+ * equals the aggregator's own.
  *
  * Ring protocol (tag-ring-publish)
  * --------------------------------
@@ -145,7 +182,7 @@ extern "C" {
 
 #define SHMET_ABI_MAGIC UINT64_C(0x43495254454d4853) /* "SHMETRIC" */
 #define SHMET_ABI_MAJOR 1
-#define SHMET_ABI_MINOR 0
+#define SHMET_ABI_MINOR 1
 
 /* Geometry limits, enforced at creation and on every attach. */
 #define SHMET_SLOTS_MIN 1u
@@ -178,6 +215,10 @@ enum shmet_slot_state {
 #define SHMET_LISTEN_IPV6 6u
 
 #define SHMET_SLOT_F_QUARANTINED 0x1u /* corrupt: the aggregator ignores it */
+
+/* tag-slot-lock: the byte of the segment file whose OFD write lock slot k's
+ * owner holds: the first byte of the slot's control block. */
+#define SHMET_SLOT_LOCK_OFFSET(k) ((uint64_t)sizeof(struct shmet_abi_header) + (uint64_t)(k) * 256u)
 
 /* Record ops. */
 enum shmet_op {
@@ -235,7 +276,10 @@ struct shmet_abi_slot {
     _Atomic uint64_t claimed_ns; /* CLOCK_REALTIME at claim */
     _Atomic uint32_t flags;      /* SHMET_SLOT_F_* */
     _Atomic int32_t claimer;     /* tag-slot-claim: tid claiming it, or 0 */
-    uint32_t reserved1[6];
+    _Atomic uint32_t lock_gen;     /* tag-slot-lock: generation holding the lock */
+    _Atomic int32_t lock_claimer;  /* tag-slot-lock: tid of a locked claim, or 0 */
+    _Atomic uint64_t pid_ns;       /* owner's PID namespace inode, 0 unknown */
+    uint64_t reserved1;
     /* line 1: producer */
     _Atomic uint64_t head;          /* records published */
     _Atomic uint64_t dropped;       /* samples lost to a full ring */
@@ -321,6 +365,9 @@ _Static_assert(offsetof(struct shmet_abi_slot, start_time) == 16, "slot");
 _Static_assert(offsetof(struct shmet_abi_slot, claimed_ns) == 24, "slot");
 _Static_assert(offsetof(struct shmet_abi_slot, flags) == 32, "slot");
 _Static_assert(offsetof(struct shmet_abi_slot, claimer) == 36, "slot");
+_Static_assert(offsetof(struct shmet_abi_slot, lock_gen) == 40, "slot");
+_Static_assert(offsetof(struct shmet_abi_slot, lock_claimer) == 44, "slot");
+_Static_assert(offsetof(struct shmet_abi_slot, pid_ns) == 48, "slot");
 _Static_assert(offsetof(struct shmet_abi_slot, head) == 64, "slot");
 _Static_assert(offsetof(struct shmet_abi_slot, dropped) == 72, "slot");
 _Static_assert(offsetof(struct shmet_abi_slot, arena_used) == 80, "slot");

@@ -38,7 +38,11 @@ def test_recorded_before_any_aggregator_is_served_once_it_starts(ns) -> None:
     for _ in range(1000):
         c.inc()
     status, _, body = _aggregator.scrape(ns)
-    assert status == 503 and b"no shmetricsd is serving" in body
+    assert status == 503
+    assert body.decode() == (
+        f"shmetrics: no shmetricsd is serving {_client.segment_path(ns)}; one in another "
+        f"container must mount the same /dev/shm (docs/containers.md) (namespace {ns!r})\n"
+    )
     d = Daemon(ns)
     try:
         assert value(d.samples(), "early_total") == 1000

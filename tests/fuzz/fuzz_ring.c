@@ -116,7 +116,7 @@ static void transitions(struct shmet__seg *s, uint32_t k)
     struct shmet_abi_slot *sl = shmet__slot(s, k);
     uint32_t state = atomic_load_explicit(&sl->state, memory_order_relaxed);
     uint32_t gen = atomic_load_explicit(&sl->generation, memory_order_relaxed), idx, g;
-    struct shmet__owner o = {1, 1, 1};
+    struct shmet__owner o = {.pid = 1, .tid = 1, .start_time = 1};
     int rc;
 
     if (shmet__slot_retire(s, FZ_SLOTS, gen) != -EINVAL ||

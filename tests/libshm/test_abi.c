@@ -65,7 +65,10 @@ static void test_abi_slot_layout(void)
     CU_ASSERT_EQUAL(offsetof(struct shmet_abi_slot, claimed_ns), 24);
     CU_ASSERT_EQUAL(offsetof(struct shmet_abi_slot, flags), 32);
     CU_ASSERT_EQUAL(offsetof(struct shmet_abi_slot, claimer), 36);
-    CU_ASSERT_EQUAL(offsetof(struct shmet_abi_slot, reserved1), 40);
+    CU_ASSERT_EQUAL(offsetof(struct shmet_abi_slot, lock_gen), 40);
+    CU_ASSERT_EQUAL(offsetof(struct shmet_abi_slot, lock_claimer), 44);
+    CU_ASSERT_EQUAL(offsetof(struct shmet_abi_slot, pid_ns), 48);
+    CU_ASSERT_EQUAL(offsetof(struct shmet_abi_slot, reserved1), 56);
     CU_ASSERT_EQUAL(offsetof(struct shmet_abi_slot, head), 64);
     CU_ASSERT_EQUAL(offsetof(struct shmet_abi_slot, dropped), 72);
     CU_ASSERT_EQUAL(offsetof(struct shmet_abi_slot, arena_used), 80);

@@ -35,7 +35,7 @@ struct ring_fix {
 static void fix_open(struct ring_fix *f, uint32_t ring_records)
 {
     struct shmet__geometry g = {1, ring_records, 4096};
-    struct shmet__owner o = {1, 1, 1};
+    struct shmet__owner o = {1, 1, 1, 0};
 
     t_ns(f->ns, sizeof(f->ns), "ring");
     CU_ASSERT_EQUAL_FATAL(shmet__seg_open(f->ns, &g, SHMET_SEG_CREATE, 0600, &f->seg), 0);

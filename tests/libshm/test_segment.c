@@ -441,7 +441,7 @@ static void test_seg_open_rdonly_cannot_create(void)
 /* A read-only attach maps the object PROT_READ and refuses to write. */
 static void test_seg_open_rdonly_maps_readonly(void)
 {
-    struct shmet__owner o = {1, 1, 1};
+    struct shmet__owner o = {.pid = 1, .tid = 1, .start_time = 1};
     struct shmet__seg rw, ro;
     uint32_t idx, gen;
     char ns[64], perms[5] = "";

@@ -23,7 +23,7 @@
 
 static struct shmet__owner self_owner(void)
 {
-    struct shmet__owner o = {(int32_t)getpid(), shmet__gettid(), 0};
+    struct shmet__owner o = {.pid = (int32_t)getpid(), .tid = shmet__gettid()};
 
     (void)shmet__proc_start_time(getpid(), &o.start_time);
     return o;
@@ -127,7 +127,7 @@ static void test_slot_claim_hint_near_wrap(void)
  * owner left in the slot. */
 static void test_slot_claim_generation_increments(void)
 {
-    struct shmet__owner o1 = {1111, 1112, 42}, o2 = {2222, 2223, 43};
+    struct shmet__owner o1 = {1111, 1112, 42, 0}, o2 = {2222, 2223, 43, 0};
     struct shmet__seg seg;
     struct shmet_abi_slot *sl;
     uint32_t idx, gen;
@@ -395,7 +395,7 @@ static void churn_one(struct churn *c, const struct shmet__owner *o)
 static void *churn_thread(void *arg)
 {
     struct churn *c = arg;
-    struct shmet__owner o = {(int32_t)getpid(), shmet__gettid(), 1};
+    struct shmet__owner o = {(int32_t)getpid(), shmet__gettid(), 1, 0};
 
     for (uint32_t r = 0; r < c->rounds; r++)
         churn_one(c, &o);
@@ -453,7 +453,7 @@ struct grab {
 static void *grab_thread(void *arg)
 {
     struct grab *g = arg;
-    struct shmet__owner o = {(int32_t)getpid(), shmet__gettid(), 1};
+    struct shmet__owner o = {(int32_t)getpid(), shmet__gettid(), 1, 0};
     uint32_t idx, gen;
     int rc;
 

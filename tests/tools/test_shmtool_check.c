@@ -361,6 +361,7 @@ static void test_check_abi_major(void)
 
     fx_make(&fx, "tool_ckabi");
     fx.seg.hdr->abi_major = 2;
+    fx.seg.hdr->abi_minor = 0;
     expect_check(&fx, 1,
                  "header: segment has an unsupported ABI major version: ABI 2.0, this "
                  "shmtool reads 1.x\n");

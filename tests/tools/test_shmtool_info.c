@@ -108,7 +108,12 @@ static void test_info_json_counts_samples(void)
     CU_ASSERT_EQUAL(jint(seg, "slots"), 4);
     CU_ASSERT_EQUAL(jint(seg, "ring_records"), RING);
     CU_ASSERT_EQUAL(jint(seg, "arena_bytes"), 65536);
-    CU_ASSERT_STRING_EQUAL(jstr(seg, "abi"), "1.0");
+    char abi[16];
+    snprintf(abi, sizeof(abi), "%u.%u", SHMET_ABI_MAJOR, SHMET_ABI_MINOR);
+    CU_ASSERT_STRING_EQUAL(jstr(seg, "abi"), abi);
+    /* No shmetricsd marks it: what shmet_aggregator_attached() says too. */
+    CU_ASSERT(json_is_false(json_object_get(seg, "aggregator_attached")));
+    CU_ASSERT_EQUAL(shmet_aggregator_attached(c), 0);
     slots = json_object_get(j, "slots");
     CU_ASSERT_EQUAL_FATAL(json_array_size(slots), 1);
     sl = json_array_get(slots, 0);
@@ -126,6 +131,8 @@ static void test_info_json_counts_samples(void)
                         entry_size(0, ovf_strs, 1) + entry_size(0, get_strs, 1));
     CU_ASSERT_EQUAL(jint(sl, "arena_dropped"), 0);
     CU_ASSERT(json_is_true(json_object_get(sl, "alive")));
+    /* The client holds its slot lock (tag-slot-lock): judged by it. */
+    CU_ASSERT_STRING_EQUAL(jstr(sl, "liveness"), "lock");
     CU_ASSERT(json_is_integer(json_object_get(sl, "slot")));
     json_decref(j);
     shmet_close(c);

@@ -77,8 +77,8 @@ static void check_header(const struct shmet__seg *s, struct report *r)
 
     if (pid < 0)
         problem(r, SEV_ERROR, "aggregator pid %d is not a valid pid", pid);
-    else if (pid > 0 && shmet__proc_alive(pid, 0) == 0)
-        problem(r, SEV_WARNING, "aggregator pid %d is not running", pid);
+    else if (pid > 0 && !shmet__aggregator_live(h, shmet__now_ns()))
+        problem(r, SEV_WARNING, "aggregator pid %d is not running (its heartbeat is stale)", pid);
     struct shmet__endpoint e;
     if (shmet__endpoint_read(h, &e) == -EBADMSG)
         problem(r, SEV_ERROR, "the published aggregator address is not a valid one");

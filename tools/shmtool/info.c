@@ -27,7 +27,9 @@ static void read_live(const struct shmet__seg *s, struct live *l)
     l->heartbeat_ns = atomic_load_explicit(&h->heartbeat_ns, memory_order_relaxed);
     l->noslot_dropped = atomic_load_explicit(&h->noslot_dropped, memory_order_relaxed);
     l->noslot_events = atomic_load_explicit(&h->noslot_events, memory_order_relaxed);
-    l->agg_alive = l->agg_pid > 0 ? shmet__proc_alive(l->agg_pid, 0) : 0;
+    /* The rule of shmet_aggregator_attached(): a mark and a recent
+     * heartbeat, which mean the same from every PID namespace. */
+    l->agg_alive = shmet__aggregator_live(h, shmet__now_ns()) ? 1 : 0;
     struct shmet__endpoint e;
     l->listen[0] = '\0';
     if (shmet__endpoint_read(h, &e) == 0 &&
@@ -68,6 +70,7 @@ static json_t *segment_json(const struct tool_args *a, const struct shmet__seg *
     jset(o, "created", json_string(buf));
     jset(o, "aggregator_pid", json_integer(l->agg_pid));
     jset(o, "aggregator_alive", jalive(l->agg_alive));
+    jset(o, "aggregator_attached", json_boolean(l->agg_alive > 0));
     jset(o, "aggregator_listen", l->listen[0] ? json_string(l->listen) : json_null());
     jset(o, "heartbeat_ns", ju64(l->heartbeat_ns));
     jset(o, "heartbeat_age_seconds", l->heartbeat_ns ? json_real(heartbeat_age(l)) : json_null());
@@ -92,6 +95,8 @@ static json_t *slot_json(const struct shmet__seg *s, uint32_t i, const struct sl
     jset(o, "arena_used", ju64(sn->arena_used));
     jset(o, "arena_dropped", ju64(sn->arena_dropped));
     jset(o, "alive", sn->state == SHMET_SLOT_FREE ? json_null() : jalive(snap_alive(sn)));
+    jset(o, "liveness", json_string(sn->generation != 0 && sn->lock_gen == sn->generation ? "lock"
+                                                                                          : "pid"));
     jset(o, "defines", ju64(sn->defines));
     jset(o, "head", ju64(sn->head_after));
     jset(o, "tail", ju64(sn->tail));
@@ -122,9 +127,7 @@ static void print_aggregator(const struct live *l)
         printf("aggregator    none\n");
     else
         printf("aggregator    pid %d (%s)\n", l->agg_pid,
-               l->agg_alive > 0    ? "running"
-               : l->agg_alive == 0 ? "not running"
-                                   : "unknown");
+               l->agg_alive > 0 ? "attached: draining" : "not attached: heartbeat stale");
     if (l->listen[0] != '\0')
         printf("listening on  %s\n", l->listen);
     if (l->heartbeat_ns == 0)

@@ -162,6 +162,30 @@ static void snap_once(const struct shmet_abi_slot *sl, struct slot_snap *o)
     o->dropped = atomic_load_explicit(&sl->dropped, memory_order_relaxed);
     o->defines = atomic_load_explicit(&sl->defines, memory_order_relaxed);
     o->arena_dropped = atomic_load_explicit(&sl->arena_dropped, memory_order_relaxed);
+    o->lock_gen = atomic_load_explicit(&sl->lock_gen, memory_order_relaxed);
+    o->pid_ns = atomic_load_explicit(&sl->pid_ns, memory_order_relaxed);
+}
+
+/* 1 alive, 0 gone, -1 unknown. An owner (or claimer) holding the slot lock
+ * is judged by it, from any PID namespace (tag-slot-lock); others by pid
+ * and start time, meaningful only in the owner's PID namespace. */
+static int judge_alive(const struct shmet__seg *s, uint32_t idx, const struct slot_snap *sn)
+{
+    int rc;
+
+    if (sn->state == SHMET_SLOT_FREE)
+        return 0;
+    if (sn->generation != 0 && sn->lock_gen == sn->generation) {
+        rc = shmet__slot_lock_held(s, idx);
+        if (rc >= 0 || sn->state == SHMET_SLOT_ACTIVE)
+            return rc < 0 ? -1 : rc;
+    }
+    if (sn->state == SHMET_SLOT_CLAIMING && shmet__slot_lock_held(s, idx) == 1)
+        return 1; /* a locked claim under way */
+    if (sn->pid <= 0)
+        return 0;
+    rc = shmet__proc_alive(sn->pid, sn->start_time);
+    return rc < 0 ? -1 : rc;
 }
 
 /*
@@ -178,8 +202,9 @@ void slot_snapshot(const struct shmet__seg *s, uint32_t idx, struct slot_snap *o
         snap_once(sl, out);
         if (slot_generation(s, idx) == out->generation &&
             atomic_load_explicit(&sl->state, memory_order_relaxed) == out->state)
-            return;
+            break;
     }
+    out->alive = judge_alive(s, idx, out);
 }
 
 /* Sample records published (DEFINE records excluded); 0 if inconsistent. */
@@ -199,14 +224,9 @@ uint64_t snap_ring_used(const struct shmet__seg *s, const struct slot_snap *sn)
     return used > s->ring_records ? s->ring_records : used;
 }
 
-/* 1: the owner process runs; 0: it is gone (or its pid was reused);
- * -1: unknown (e.g. /proc not readable). */
+/* 1: the owner runs; 0: it is gone (or its pid was reused); -1: unknown
+ * (e.g. /proc not readable). */
 int snap_alive(const struct slot_snap *sn)
 {
-    int rc;
-
-    if (sn->pid <= 0)
-        return 0;
-    rc = shmet__proc_alive(sn->pid, sn->start_time);
-    return rc < 0 ? -1 : rc;
+    return sn->alive;
 }

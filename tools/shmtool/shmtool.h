@@ -108,6 +108,9 @@ struct slot_snap {
     uint64_t arena_used;
     uint64_t defines;
     uint64_t arena_dropped;
+    uint32_t lock_gen; /* tag-slot-lock */
+    uint64_t pid_ns;
+    int alive; /* snap_alive(), judged when the snapshot was taken */
 };
 
 #define SEG_E_NOTFILE (-ENOTSUP) /* the path is a FIFO, directory, device... */

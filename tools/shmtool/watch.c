@@ -96,7 +96,8 @@ static void draw_header(const struct watch *w)
     fmt_time(shmet__now_ns(), now, sizeof(now));
     printf("shmetrics.%s  %s  every %gs  aggregator ", w->a->ns, now, w->a->interval);
     if (agg > 0)
-        printf("pid %d%s", agg, shmet__proc_alive(agg, 0) == 0 ? " (not running)" : "");
+        printf("pid %d%s", agg,
+               shmet__aggregator_live(w->s->hdr, shmet__now_ns()) ? "" : " (not attached)");
     else
         printf("none");
     printf("  no-slot drops %llu\n\n", (unsigned long long)noslot);

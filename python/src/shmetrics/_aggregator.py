@@ -203,7 +203,11 @@ def _target(namespace: Optional[str]) -> Union[str, Response]:
         addr = find(namespace)
     except OSError as e:
         return _unavailable(namespace, str(e))
-    return addr if addr is not None else _unavailable(namespace, "no shmetricsd is serving")
+    if addr is not None:
+        return addr
+    return _unavailable(namespace, f"no shmetricsd is serving {_client.segment_path(namespace)}; "
+                        "one in another container must mount the same /dev/shm "
+                        "(docs/containers.md)")
 
 
 def scrape(
