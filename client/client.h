@@ -75,6 +75,17 @@ struct shmet_client {
 extern pthread_mutex_t shmet__registry_lock;
 struct shmet_client *shmet__registry_get(uint8_t idx, uint16_t gen);
 
+/* client.c: the detail shmet_last_error() returns. shmet__fail() formats
+ * it for the calling thread and returns rc, so that a failing setup call
+ * ends with `return shmet__fail(-EINVAL, "...", ...);`. shmet__quote()
+ * copies a user string into buf (SHMET__QUOTE_BUF bytes), cut to
+ * SHMET__QUOTE_MAX bytes at a UTF-8 boundary with "..." marking the cut. */
+#define SHMET__ERROR_MAX 512u
+#define SHMET__QUOTE_MAX 64u
+#define SHMET__QUOTE_BUF (SHMET__QUOTE_MAX + 4u)
+int shmet__fail(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *shmet__quote(const char *s, char *buf);
+
 /* family.c */
 void shmet__family_free(struct shmet_family *f);
 

@@ -4,7 +4,8 @@
  * client-local series id, through an open-addressing table keyed with
  * SipHash so label values taken from requests cannot flood it. Ids never
  * change or go away while the client is open, so handles stay valid in
- * every thread and in forked children.
+ * every thread and in forked children. Refused values say why through
+ * shmet_last_error().
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -119,7 +120,7 @@ int shmet__series_intern(struct shmet_client *c, struct shmet_family *f,
         }
     }
     if (c->nseries >= SERIES_MAX)
-        return -ENOSPC;
+        return shmet__fail(-ENOSPC, "at most %u series per client", SERIES_MAX);
     rc = series_append(c, f->id, values, f->nlabels, vlen, h);
     if (rc < 0)
         return rc;
@@ -138,15 +139,28 @@ void shmet__series_free_all(struct shmet_client *c)
 
 static int values_check(const struct shmet_family *f, const char *const *values)
 {
+    char q[SHMET__QUOTE_BUF];
+
     if (f->nlabels > 0 && values == NULL)
-        return -EINVAL;
+        return shmet__fail(-EINVAL, "expected %u label values, got none (values is NULL)",
+                           (unsigned)f->nlabels);
     for (uint16_t i = 0; i < f->nlabels; i++) {
         size_t len;
         if (values[i] == NULL)
-            return -EINVAL;
+            return shmet__fail(-EINVAL, "expected %u label values, got %u",
+                               (unsigned)f->nlabels, (unsigned)i);
         len = strlen(values[i]);
-        if (len > SHMET_LABEL_VALUE_MAX || !shmet__utf8_ok(values[i], len))
-            return -EINVAL;
+        shmet__quote(f->labels[i], q);
+        if (len > SHMET_LABEL_VALUE_MAX)
+            return shmet__fail(-EINVAL, "label value is %zu bytes, at most %u (label '%s')", len,
+                               SHMET_LABEL_VALUE_MAX, q);
+        if (!shmet__utf8_ok(values[i], len))
+            return shmet__fail(-EINVAL, "label value is not valid UTF-8 (label '%s')", q);
+        /* The aggregator folds the label sets beyond its cap into this
+         * value; a real series of that name would merge with them. */
+        if (strcmp(values[i], SHMET_OVERFLOW_VALUE) == 0)
+            return shmet__fail(-EINVAL, "label value '" SHMET_OVERFLOW_VALUE
+                                        "' is reserved (label '%s')", q);
     }
     return 0;
 }
@@ -158,8 +172,10 @@ SHMET_EXTERN int shmet_series_get(struct shmet_family *f, const char *const *val
     uint32_t id;
     int rc;
 
-    if (f == NULL || out == NULL)
-        return -EINVAL;
+    if (f == NULL)
+        return shmet__fail(-EINVAL, "family is NULL");
+    if (out == NULL)
+        return shmet__fail(-EINVAL, "out is NULL");
     rc = values_check(f, values);
     if (rc < 0)
         return rc;
@@ -167,6 +183,8 @@ SHMET_EXTERN int shmet_series_get(struct shmet_family *f, const char *const *val
     pthread_mutex_lock(&c->lock);
     rc = shmet__series_intern(c, f, values, &id);
     pthread_mutex_unlock(&c->lock);
+    if (rc == -ENOMEM)
+        return shmet__fail(rc, "out of memory");
     if (rc < 0)
         return rc;
     out->id = id;

@@ -145,12 +145,12 @@ wait_listening() {
 section "dependencies"
 # shellcheck source=tools/deps.sh
 . "$ROOT/tools/deps.sh"
-shmet_install_deps curl
+shmet_install_build_deps # the build and run list: no test toolchain
 echo "all present"
 
 section "build ($BUILD)"
 if ! { cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DSHMETRICS_BUILD_TESTS=OFF && cmake --build "$BUILD" -j "$(nproc 2>/dev/null || echo 2)" \
+    -DBUILD_TESTING=OFF && cmake --build "$BUILD" -j "$(nproc 2>/dev/null || echo 2)" \
     --target shmetricsd shmtool shmetrics-demo shmetrics-load; } >"$TMP/build.log" 2>&1; then
     tail -n 40 "$TMP/build.log" >&2
     die "build failed (the last lines are above)"

@@ -172,12 +172,39 @@
 #ifndef SHMETRICS_ABI_H
 #define SHMETRICS_ABI_H
 
+#ifndef __cplusplus
 #include <stdatomic.h>
+#endif
 #include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+/*
+ * The live fields are atomics shared across processes (tag-abi-atomics).
+ * SHMET_ATOMIC(T) spells them: _Atomic T in C, and plain T in C++, which
+ * has no _Atomic and whose std::atomic<T> promises no layout. A C++ reader
+ * must access those fields only through the GCC/Clang __atomic builtins
+ * (__atomic_load_n(&slot->head, __ATOMIC_ACQUIRE)). Both views are one
+ * layout: on the supported targets (x86-64, aarch64) _Atomic u32/u64 have
+ * the size and alignment of u32/u64 and are lock-free, hence address-free,
+ * so C11 atomics and __atomic builtins on the same bytes interoperate. The
+ * asserts at the end pin this, and every offset, in both languages.
+ */
+#ifdef __cplusplus
+#define SHMET_ATOMIC(T) T
+#define SHMET_STATIC_ASSERT(e, msg) static_assert(e, msg)
+#define SHMET__ALIGNOF(T) alignof(T)
+#define SHMET__LLONG_LOCK_FREE __GCC_ATOMIC_LLONG_LOCK_FREE
+#define SHMET__INT_LOCK_FREE __GCC_ATOMIC_INT_LOCK_FREE
+#else
+#define SHMET_ATOMIC(T) _Atomic T
+#define SHMET_STATIC_ASSERT(e, msg) _Static_assert(e, msg)
+#define SHMET__ALIGNOF(T) _Alignof(T)
+#define SHMET__LLONG_LOCK_FREE ATOMIC_LLONG_LOCK_FREE
+#define SHMET__INT_LOCK_FREE ATOMIC_INT_LOCK_FREE
 #endif
 
 #define SHMET_ABI_MAGIC UINT64_C(0x43495254454d4853) /* "SHMETRIC" */
@@ -255,40 +282,40 @@ struct shmet_abi_header {
     uint64_t data_offset;
     uint64_t slot_stride;
     uint64_t created_ns;
-    _Atomic int32_t aggregator_pid; /* live */
+    SHMET_ATOMIC(int32_t) aggregator_pid; /* live */
     uint32_t reserved0;
-    _Atomic uint64_t heartbeat_ns;   /* live */
-    _Atomic uint64_t noslot_dropped; /* live, fetch_add by any producer */
-    _Atomic uint64_t noslot_events;  /* live, fetch_add by any producer */
-    _Atomic uint32_t listen_seq;     /* live, tag-listen-publish */
-    _Atomic uint32_t listen_meta;    /* live: family << 16 | port, 0 = none */
-    _Atomic uint32_t listen_addr[4]; /* live: address, network byte order */
+    SHMET_ATOMIC(uint64_t) heartbeat_ns;   /* live */
+    SHMET_ATOMIC(uint64_t) noslot_dropped; /* live, fetch_add by any producer */
+    SHMET_ATOMIC(uint64_t) noslot_events;  /* live, fetch_add by any producer */
+    SHMET_ATOMIC(uint32_t) listen_seq;     /* live, tag-listen-publish */
+    SHMET_ATOMIC(uint32_t) listen_meta;    /* live: family << 16 | port, 0 = none */
+    SHMET_ATOMIC(uint32_t) listen_addr[4]; /* live: address, network byte order */
     uint8_t reserved[136];
 };
 
 struct shmet_abi_slot {
     /* line 0: ownership */
-    _Atomic uint32_t state;      /* enum shmet_slot_state */
-    _Atomic uint32_t generation; /* ++ on every claim */
-    _Atomic int32_t pid;         /* owner process */
-    _Atomic int32_t tid;         /* owner thread */
-    _Atomic uint64_t start_time; /* owner's start time, clock ticks */
-    _Atomic uint64_t claimed_ns; /* CLOCK_REALTIME at claim */
-    _Atomic uint32_t flags;      /* SHMET_SLOT_F_* */
-    _Atomic int32_t claimer;     /* tag-slot-claim: tid claiming it, or 0 */
-    _Atomic uint32_t lock_gen;     /* tag-slot-lock: generation holding the lock */
-    _Atomic int32_t lock_claimer;  /* tag-slot-lock: tid of a locked claim, or 0 */
-    _Atomic uint64_t pid_ns;       /* owner's PID namespace inode, 0 unknown */
+    SHMET_ATOMIC(uint32_t) state;       /* enum shmet_slot_state */
+    SHMET_ATOMIC(uint32_t) generation;  /* ++ on every claim */
+    SHMET_ATOMIC(int32_t) pid;          /* owner process */
+    SHMET_ATOMIC(int32_t) tid;          /* owner thread */
+    SHMET_ATOMIC(uint64_t) start_time;  /* owner's start time, clock ticks */
+    SHMET_ATOMIC(uint64_t) claimed_ns;  /* CLOCK_REALTIME at claim */
+    SHMET_ATOMIC(uint32_t) flags;       /* SHMET_SLOT_F_* */
+    SHMET_ATOMIC(int32_t) claimer;      /* tag-slot-claim: tid claiming it, or 0 */
+    SHMET_ATOMIC(uint32_t) lock_gen;    /* tag-slot-lock: generation holding the lock */
+    SHMET_ATOMIC(int32_t) lock_claimer; /* tag-slot-lock: tid of a locked claim, or 0 */
+    SHMET_ATOMIC(uint64_t) pid_ns;      /* owner's PID namespace inode, 0 unknown */
     uint64_t reserved1;
     /* line 1: producer */
-    _Atomic uint64_t head;          /* records published */
-    _Atomic uint64_t dropped;       /* samples lost to a full ring */
-    _Atomic uint64_t arena_used;    /* arena bytes in use */
-    _Atomic uint64_t defines;       /* DEFINE records published */
-    _Atomic uint64_t arena_dropped; /* samples folded into __overflow__ */
+    SHMET_ATOMIC(uint64_t) head;          /* records published */
+    SHMET_ATOMIC(uint64_t) dropped;       /* samples lost to a full ring */
+    SHMET_ATOMIC(uint64_t) arena_used;    /* arena bytes in use */
+    SHMET_ATOMIC(uint64_t) defines;       /* DEFINE records published */
+    SHMET_ATOMIC(uint64_t) arena_dropped; /* samples folded into __overflow__ */
     uint64_t reserved2[3];
     /* line 2: consumer */
-    _Atomic uint64_t tail; /* records consumed */
+    SHMET_ATOMIC(uint64_t) tail; /* records consumed */
     uint64_t reserved3[7];
     /* line 3 */
     uint64_t reserved4[8];
@@ -329,73 +356,77 @@ struct shmet_abi_def_family {
 #define SHMET_OVERFLOW_VALUE "__overflow__"
 
 /* tag-abi-pins: the layout above, byte for byte. */
-_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free across processes");
-_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "32-bit atomics must be lock-free across processes");
-_Static_assert(sizeof(_Atomic uint64_t) == 8, "atomic u64 must be 8 bytes");
-_Static_assert(sizeof(_Atomic uint32_t) == 4, "atomic u32 must be 4 bytes");
-_Static_assert(sizeof(double) == 8, "f64");
+SHMET_STATIC_ASSERT(SHMET__LLONG_LOCK_FREE == 2,
+                    "64-bit atomics must be lock-free across processes");
+SHMET_STATIC_ASSERT(SHMET__INT_LOCK_FREE == 2, "32-bit atomics must be lock-free across processes");
+SHMET_STATIC_ASSERT(sizeof(SHMET_ATOMIC(uint64_t)) == 8, "atomic u64 must be 8 bytes");
+SHMET_STATIC_ASSERT(sizeof(SHMET_ATOMIC(uint32_t)) == 4, "atomic u32 must be 4 bytes");
+/* tag-abi-atomics: C's _Atomic u64 and C++'s plain u64 align alike. */
+SHMET_STATIC_ASSERT(SHMET__ALIGNOF(SHMET_ATOMIC(uint64_t)) == 8, "atomic u64 must be 8-aligned");
+SHMET_STATIC_ASSERT(SHMET__ALIGNOF(SHMET_ATOMIC(uint32_t)) == 4, "atomic u32 must be 4-aligned");
+SHMET_STATIC_ASSERT(sizeof(double) == 8, "f64");
 
-_Static_assert(offsetof(struct shmet_abi_header, magic) == 0, "hdr");
-_Static_assert(offsetof(struct shmet_abi_header, abi_major) == 8, "hdr");
-_Static_assert(offsetof(struct shmet_abi_header, abi_minor) == 10, "hdr");
-_Static_assert(offsetof(struct shmet_abi_header, header_size) == 12, "hdr");
-_Static_assert(offsetof(struct shmet_abi_header, segment_size) == 16, "hdr");
-_Static_assert(offsetof(struct shmet_abi_header, slots) == 24, "hdr");
-_Static_assert(offsetof(struct shmet_abi_header, ring_records) == 28, "hdr");
-_Static_assert(offsetof(struct shmet_abi_header, arena_bytes) == 32, "hdr");
-_Static_assert(offsetof(struct shmet_abi_header, slot_size) == 36, "hdr");
-_Static_assert(offsetof(struct shmet_abi_header, data_offset) == 40, "hdr");
-_Static_assert(offsetof(struct shmet_abi_header, slot_stride) == 48, "hdr");
-_Static_assert(offsetof(struct shmet_abi_header, created_ns) == 56, "hdr");
-_Static_assert(offsetof(struct shmet_abi_header, aggregator_pid) == 64, "hdr");
-_Static_assert(offsetof(struct shmet_abi_header, heartbeat_ns) == 72, "hdr");
-_Static_assert(offsetof(struct shmet_abi_header, noslot_dropped) == 80, "hdr");
-_Static_assert(offsetof(struct shmet_abi_header, noslot_events) == 88, "hdr");
-_Static_assert(offsetof(struct shmet_abi_header, listen_seq) == 96, "hdr");
-_Static_assert(offsetof(struct shmet_abi_header, listen_meta) == 100, "hdr");
-_Static_assert(offsetof(struct shmet_abi_header, listen_addr) == 104, "hdr");
-_Static_assert(offsetof(struct shmet_abi_header, reserved) == 120, "hdr");
-_Static_assert(sizeof(struct shmet_abi_header) == 256, "hdr");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_header, magic) == 0, "hdr");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_header, abi_major) == 8, "hdr");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_header, abi_minor) == 10, "hdr");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_header, header_size) == 12, "hdr");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_header, segment_size) == 16, "hdr");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_header, slots) == 24, "hdr");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_header, ring_records) == 28, "hdr");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_header, arena_bytes) == 32, "hdr");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_header, slot_size) == 36, "hdr");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_header, data_offset) == 40, "hdr");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_header, slot_stride) == 48, "hdr");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_header, created_ns) == 56, "hdr");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_header, aggregator_pid) == 64, "hdr");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_header, heartbeat_ns) == 72, "hdr");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_header, noslot_dropped) == 80, "hdr");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_header, noslot_events) == 88, "hdr");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_header, listen_seq) == 96, "hdr");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_header, listen_meta) == 100, "hdr");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_header, listen_addr) == 104, "hdr");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_header, reserved) == 120, "hdr");
+SHMET_STATIC_ASSERT(sizeof(struct shmet_abi_header) == 256, "hdr");
 
-_Static_assert(offsetof(struct shmet_abi_slot, state) == 0, "slot");
-_Static_assert(offsetof(struct shmet_abi_slot, generation) == 4, "slot");
-_Static_assert(offsetof(struct shmet_abi_slot, pid) == 8, "slot");
-_Static_assert(offsetof(struct shmet_abi_slot, tid) == 12, "slot");
-_Static_assert(offsetof(struct shmet_abi_slot, start_time) == 16, "slot");
-_Static_assert(offsetof(struct shmet_abi_slot, claimed_ns) == 24, "slot");
-_Static_assert(offsetof(struct shmet_abi_slot, flags) == 32, "slot");
-_Static_assert(offsetof(struct shmet_abi_slot, claimer) == 36, "slot");
-_Static_assert(offsetof(struct shmet_abi_slot, lock_gen) == 40, "slot");
-_Static_assert(offsetof(struct shmet_abi_slot, lock_claimer) == 44, "slot");
-_Static_assert(offsetof(struct shmet_abi_slot, pid_ns) == 48, "slot");
-_Static_assert(offsetof(struct shmet_abi_slot, head) == 64, "slot");
-_Static_assert(offsetof(struct shmet_abi_slot, dropped) == 72, "slot");
-_Static_assert(offsetof(struct shmet_abi_slot, arena_used) == 80, "slot");
-_Static_assert(offsetof(struct shmet_abi_slot, defines) == 88, "slot");
-_Static_assert(offsetof(struct shmet_abi_slot, arena_dropped) == 96, "slot");
-_Static_assert(offsetof(struct shmet_abi_slot, tail) == 128, "slot");
-_Static_assert(offsetof(struct shmet_abi_slot, reserved4) == 192, "slot");
-_Static_assert(sizeof(struct shmet_abi_slot) == 256, "slot");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_slot, state) == 0, "slot");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_slot, generation) == 4, "slot");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_slot, pid) == 8, "slot");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_slot, tid) == 12, "slot");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_slot, start_time) == 16, "slot");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_slot, claimed_ns) == 24, "slot");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_slot, flags) == 32, "slot");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_slot, claimer) == 36, "slot");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_slot, lock_gen) == 40, "slot");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_slot, lock_claimer) == 44, "slot");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_slot, pid_ns) == 48, "slot");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_slot, head) == 64, "slot");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_slot, dropped) == 72, "slot");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_slot, arena_used) == 80, "slot");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_slot, defines) == 88, "slot");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_slot, arena_dropped) == 96, "slot");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_slot, tail) == 128, "slot");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_slot, reserved4) == 192, "slot");
+SHMET_STATIC_ASSERT(sizeof(struct shmet_abi_slot) == 256, "slot");
 
-_Static_assert(offsetof(struct shmet_abi_record, series) == 0, "record");
-_Static_assert(offsetof(struct shmet_abi_record, op) == 4, "record");
-_Static_assert(offsetof(struct shmet_abi_record, aux) == 6, "record");
-_Static_assert(offsetof(struct shmet_abi_record, value) == 8, "record");
-_Static_assert(sizeof(struct shmet_abi_record) == 16, "record");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_record, series) == 0, "record");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_record, op) == 4, "record");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_record, aux) == 6, "record");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_record, value) == 8, "record");
+SHMET_STATIC_ASSERT(sizeof(struct shmet_abi_record) == 16, "record");
 
-_Static_assert(offsetof(struct shmet_abi_def, size) == 0, "def");
-_Static_assert(offsetof(struct shmet_abi_def, kind) == 4, "def");
-_Static_assert(offsetof(struct shmet_abi_def, nstrings) == 6, "def");
-_Static_assert(offsetof(struct shmet_abi_def, id) == 8, "def");
-_Static_assert(offsetof(struct shmet_abi_def, family) == 12, "def");
-_Static_assert(sizeof(struct shmet_abi_def) == 16, "def");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_def, size) == 0, "def");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_def, kind) == 4, "def");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_def, nstrings) == 6, "def");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_def, id) == 8, "def");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_def, family) == 12, "def");
+SHMET_STATIC_ASSERT(sizeof(struct shmet_abi_def) == 16, "def");
 
-_Static_assert(offsetof(struct shmet_abi_def_family, type) == 0, "def_family");
-_Static_assert(offsetof(struct shmet_abi_def_family, gauge_mode) == 1, "def_family");
-_Static_assert(offsetof(struct shmet_abi_def_family, nlabels) == 2, "def_family");
-_Static_assert(offsetof(struct shmet_abi_def_family, nbounds) == 4, "def_family");
-_Static_assert(offsetof(struct shmet_abi_def_family, overflow_series) == 8, "def_family");
-_Static_assert(sizeof(struct shmet_abi_def_family) == 16, "def_family");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_def_family, type) == 0, "def_family");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_def_family, gauge_mode) == 1, "def_family");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_def_family, nlabels) == 2, "def_family");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_def_family, nbounds) == 4, "def_family");
+SHMET_STATIC_ASSERT(offsetof(struct shmet_abi_def_family, overflow_series) == 8, "def_family");
+SHMET_STATIC_ASSERT(sizeof(struct shmet_abi_def_family) == 16, "def_family");
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/client/test_series.c - client/series.c: label value validation,
+ * tests/client/test_series.c - client/series.c: label value validation
+ * and the exact detail shmet_last_error() gives for each refusal,
  * get-or-create, the exact bytes of values in the segment, and the hash
  * lookup under many series.
  */
@@ -39,6 +40,16 @@ static void teardown(void)
 
 static const char *const labels2[] = {"a", "b", NULL};
 
+/* call returns want_rc, and shmet_last_error() says exactly want. */
+#define EXPECT_ERR(call, want_rc, want)                                                            \
+    do {                                                                                           \
+        int rc_ = (call);                                                                          \
+        CU_ASSERT_EQUAL(rc_, want_rc);                                                             \
+        CU_ASSERT_STRING_EQUAL(shmet_last_error(), want);                                          \
+        if (strcmp(shmet_last_error(), want) != 0)                                                 \
+            fprintf(stderr, "\n    line %d: detail \"%s\"\n", __LINE__, shmet_last_error());       \
+    } while (0)
+
 static void test_shmet_series_get_invalid_values(void)
 {
     char big[SHMET_LABEL_VALUE_MAX + 2];
@@ -57,15 +68,28 @@ static void test_shmet_series_get_invalid_values(void)
     const char *surrogate[] = {"\xed\xb0\x80", "x"};
     const char *truncated[] = {"x", "ab\xe2\x82"};
     const char *null_elem[] = {"x", NULL};
-    CU_ASSERT(shmet_series_get(f, too_long, &s) == -EINVAL);
-    CU_ASSERT(shmet_series_get(f, bad_utf8, &s) == -EINVAL);
-    CU_ASSERT(shmet_series_get(f, overlong, &s) == -EINVAL);
-    CU_ASSERT(shmet_series_get(f, surrogate, &s) == -EINVAL);
-    CU_ASSERT(shmet_series_get(f, truncated, &s) == -EINVAL);
-    CU_ASSERT(shmet_series_get(f, null_elem, &s) == -EINVAL);
-    CU_ASSERT(shmet_series_get(f, NULL, &s) == -EINVAL);
-    CU_ASSERT(shmet_series_get(NULL, too_long, &s) == -EINVAL);
-    CU_ASSERT(shmet_series_get(f, too_long, NULL) == -EINVAL);
+    const char *ovf_b[] = {"x", SHMET_OVERFLOW_VALUE};
+    const char *ovf_both[] = {SHMET_OVERFLOW_VALUE, SHMET_OVERFLOW_VALUE};
+    EXPECT_ERR(shmet_series_get(f, too_long, &s), -EINVAL,
+               "label value is 1025 bytes, at most 1024 (label 'b')");
+    EXPECT_ERR(shmet_series_get(f, bad_utf8, &s), -EINVAL,
+               "label value is not valid UTF-8 (label 'b')");
+    EXPECT_ERR(shmet_series_get(f, overlong, &s), -EINVAL,
+               "label value is not valid UTF-8 (label 'a')");
+    EXPECT_ERR(shmet_series_get(f, surrogate, &s), -EINVAL,
+               "label value is not valid UTF-8 (label 'a')");
+    EXPECT_ERR(shmet_series_get(f, truncated, &s), -EINVAL,
+               "label value is not valid UTF-8 (label 'b')");
+    EXPECT_ERR(shmet_series_get(f, null_elem, &s), -EINVAL, "expected 2 label values, got 1");
+    EXPECT_ERR(shmet_series_get(f, NULL, &s), -EINVAL,
+               "expected 2 label values, got none (values is NULL)");
+    EXPECT_ERR(shmet_series_get(NULL, too_long, &s), -EINVAL, "family is NULL");
+    EXPECT_ERR(shmet_series_get(f, too_long, NULL), -EINVAL, "out is NULL");
+    /* The aggregator's overflow placeholder is no value of a real series. */
+    EXPECT_ERR(shmet_series_get(f, ovf_b, &s), -EINVAL,
+               "label value '__overflow__' is reserved (label 'b')");
+    EXPECT_ERR(shmet_series_get(f, ovf_both, &s), -EINVAL,
+               "label value '__overflow__' is reserved (label 'a')");
     CU_ASSERT(memcmp(&s, &before, sizeof(s)) == 0); /* out untouched on error */
     CU_ASSERT(cl->nseries == 2);                    /* the two __overflow__ series */
 
@@ -73,6 +97,12 @@ static void test_shmet_series_get_invalid_values(void)
     too_long[1] = big;
     CU_ASSERT(shmet_series_get(f, too_long, &s) == 0);
     CU_ASSERT(shmet_series_get(plain, NULL, &s) == 0);
+    /* Success leaves the detail of the last failure as it was. */
+    CU_ASSERT_STRING_EQUAL(shmet_last_error(),
+                           "label value '__overflow__' is reserved (label 'a')");
+    /* Only the exact placeholder is reserved. */
+    const char *near[] = {"__overflow__x", "_" SHMET_OVERFLOW_VALUE, NULL};
+    CU_ASSERT(shmet_series_get(f, near, &s) == 0);
     teardown();
 }
 
@@ -106,10 +136,11 @@ static void test_shmet_series_get_same_id(void)
     CU_ASSERT(shmet_series_get(plain, NULL, &p1) == 0);
     CU_ASSERT(shmet_series_get(plain, v1, &p2) == 0);
     CU_ASSERT(p1.id == plain->overflow && p2.id == p1.id);
-    /* A labelled family's __overflow__ values name that series. */
+    /* A labelled family's __overflow__ series is its own, never asked
+     * for by its values. */
     const char *ovf[] = {SHMET_OVERFLOW_VALUE, SHMET_OVERFLOW_VALUE, NULL};
-    CU_ASSERT(shmet_series_get(f, ovf, &p1) == 0);
-    CU_ASSERT(p1.id == f->overflow);
+    CU_ASSERT(shmet_series_get(f, ovf, &p1) == -EINVAL);
+    CU_ASSERT(p1.id == plain->overflow);
     CU_ASSERT(cl->nseries == 3 + 5);
     teardown();
 }

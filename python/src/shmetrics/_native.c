@@ -44,9 +44,18 @@ static inline PyObject *compat_newref(PyObject *o)
 
 static PyObject *SegmentError; /* OSError subclass, made in Python-visible form */
 
+/* The exception for a failed setup call: ValueError for a bad argument or
+ * a conflicting definition, with shmet_last_error()'s detail (which
+ * argument, which rule) when the library gave one; what names the call's
+ * object where that detail does not. Read right after the failing call,
+ * in the same thread (the GIL is held). */
 static PyObject *raise_rc(int rc, const char *what)
 {
-    if (rc == -EINVAL) {
+    const char *detail = shmet_last_error();
+
+    if ((rc == -EINVAL || rc == -EEXIST) && detail[0] != '\0') {
+        PyErr_SetString(PyExc_ValueError, detail);
+    } else if (rc == -EINVAL) {
         PyErr_Format(PyExc_ValueError, "%s: %s", what, shmet_strerror(rc));
     } else if (rc == -EEXIST) {
         PyErr_Format(PyExc_ValueError,
@@ -313,10 +322,18 @@ static int client_init(ClientObject *self, PyObject *args, PyObject *kw)
         return -1;
     }
     o = (struct shmet_options){.ns = ns, .slots = slots, .ring_records = ring, .arena_bytes = arena};
+    /* shmet_last_error() is this OS thread's: still shmet_open's detail
+     * after the GIL is taken back. */
     Py_BEGIN_ALLOW_THREADS rc = shmet_open(&o, &self->c);
     Py_END_ALLOW_THREADS if (rc < 0)
     {
         self->c = NULL;
+        const char *detail = shmet_last_error();
+        if (rc == -EINVAL && detail[0] != '\0') { /* "invalid namespace: namespace 'a/b' ..." */
+            PyErr_Format(PyExc_ValueError, "invalid %s: %s",
+                         strncmp(detail, "namespace", 9) == 0 ? "namespace" : "geometry", detail);
+            return -1;
+        }
         if (rc == -EINVAL) {
             PyErr_Format(PyExc_ValueError,
                          "invalid namespace '%s' or geometry (a namespace is 1 to 64 of "
