@@ -30,7 +30,10 @@ static const char *const usage_text[] = {
     "                             IPv6 as [::1]:9477, every interface as\n"
     "                             0.0.0.0:9477 or [::]:9477; port 0 takes a free\n"
     "                             port. The bound address is printed on standard\n"
-    "                             output as \"listening on ADDR:PORT\".\n"
+    "                             output as \"listening on ADDR:PORT\". An\n"
+    "                             address in use is waited for up to 5 s (a\n"
+    "                             shmetricsd just killed may hold it a moment);\n"
+    "                             nothing is created before it is bound.\n"
     "  --slots N                  producer slots, 1 to 4096 (default 64)\n"
     "  --ring-records N           records per slot ring, a power of two, 64 to\n"
     "                             16777216 (default 16384)\n"
@@ -72,6 +75,10 @@ static const char *const usage_text[] = {
     "                             repeatable. NAME follows the Prometheus label\n"
     "                             rules; VALUE is UTF-8, at most 1024 bytes. A\n"
     "                             family's own label of that name wins.\n"
+    "  --log-level LEVEL          what to write to standard error: error, warn,\n"
+    "                             info or debug, each including the ones before\n"
+    "                             it (default info). Lines read \"shmetricsd:\n"
+    "                             LEVEL: message\".\n"
     "  -h, --help                 show this help and exit\n"
     "  -V, --version              show the version and exit\n"
     "\n",
@@ -108,6 +115,8 @@ static const char *const usage_text[] = {
     "Signals:\n"
     "  SIGTERM, SIGINT  stop accepting, finish the replies in flight (at most\n"
     "                   2 s), exit 0; a second signal exits at once\n"
+    "  SIGHUP           logged and ignored (there is no log file to reopen:\n"
+    "                   messages go to standard error)\n"
     "  SIGPIPE          ignored\n"
     "\n",
     "Exit status:\n"
@@ -115,7 +124,7 @@ static const char *const usage_text[] = {
     "  1  could not start or serve: the segment (no access to it, --group not\n"
     "     permitted), the lock (another shmetricsd already serves the\n"
     "     namespace), io_uring refused (seccomp, kernel.io_uring_disabled), the\n"
-    "     listening address\n"
+    "     listening address (still in use after 5 s)\n"
     "  2  invalid command line\n"
     "\n",
     "Environment:\n"
@@ -138,15 +147,18 @@ void args_usage(FILE *f)
         fputs(usage_text[i], f);
 }
 
+/* The mistake as an error line, then the hint (a second line, as GNU tools
+ * print it). */
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 static int usage_error(const char *fmt, ...)
 {
     va_list ap;
 
-    fputs("shmetricsd: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    log_vmsg(LOG_LEVEL_ERROR, fmt, ap);
     va_end(ap);
-    fputs("\nTry 'shmetricsd --help' for more information.\n", stderr);
+    fputs("Try 'shmetricsd --help' for more information.\n", stderr);
     return -EINVAL;
 }
 
@@ -241,6 +253,9 @@ static int set_opt(struct agg_args *a, const char *name, char *val)
         if (rc < 0)
             return usage_error("--group '%s': expected a group name or a numeric GID", val);
         a->group = val;
+    } else if (strcmp(name, "log-level") == 0) {
+        if (log_level_parse(val, &a->log_level) < 0)
+            return usage_error("--log-level '%s': expected error, warn, info or debug", val);
     } else if (strcmp(name, "listen") == 0) {
         char host[256], port[8];
         if (net_split(val, host, sizeof(host), port, sizeof(port)) < 0)
@@ -256,7 +271,8 @@ static int set_opt(struct agg_args *a, const char *name, char *val)
 
 static bool takes_value(const char *name)
 {
-    static const char *const names[] = {"ns", "listen", "const-label", "mode", "group"};
+    static const char *const names[] = {"ns",   "listen", "const-label",
+                                        "mode", "group",  "log-level"};
 
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (strcmp(name, names[i]) == 0)
@@ -279,6 +295,7 @@ static void defaults(struct agg_args *a)
     a->perm = (struct shmet__perm){.mode = SHMET_MODE_DEFAULT, .gid = SHMET_GID_KEEP};
     a->head_timeout_ms = CONN_HEAD_TIMEOUT_MS;
     a->idle_timeout_ms = CONN_IDLE_TIMEOUT_MS;
+    a->log_level = LOG_LEVEL_INFO;
 }
 
 /* argv[*i] is "--name[=value]": apply it, taking the value from the next

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "expo.h"
+#include "log.h"
 #include "shm.h"
 
 #define ARGS_LISTEN_DEFAULT "127.0.0.1:9477"
@@ -35,6 +36,7 @@ struct agg_args {
     bool mode_set;              /* --mode given */
     struct const_label *consts; /* point into argv */
     size_t nconsts;
+    enum log_level log_level;   /* --log-level, default info */
     bool help, version;
 };
 

@@ -15,6 +15,7 @@
 
 #include "guard.h"
 #include "hold.h"
+#include "log.h"
 
 /* The sentence for a namespace locked by another shmetricsd; its pid, when
  * it wrote one, comes from the header (read, not mapped). */
@@ -122,10 +123,9 @@ static void lose(struct hold *h, const char *how)
     struct stat st;
     long long left = fstat(h->fd, &st) == 0 ? (long long)st.st_size : -1;
 
-    fprintf(stderr,
-            "shmetricsd: segment %s was truncated (%lld of %llu bytes left%s): no longer "
-            "reading it; the metrics drained so far are kept and served; waiting for a valid "
-            "segment at that name\n",
+    log_error("segment %s was truncated (%lld of %llu bytes left%s): no longer "
+              "reading it; the metrics drained so far are kept and served; waiting for a valid "
+              "segment at that name",
             h->path, left, (unsigned long long)h->seg.size, how);
     release(h);
     h->losses++;
@@ -149,7 +149,7 @@ int hold_open(struct hold *h, const char *ns, const struct shmet__geometry *geo,
     ns = shmet__ns_resolve(ns);
     snprintf(h->ns, sizeof(h->ns), "%s", ns);
     if ((rc = guard_install()) < 0 || (rc = shmet__seg_path(ns, h->path, sizeof(h->path))) < 0) {
-        fprintf(stderr, "shmetricsd: namespace %s: %s\n", ns, shmet__strerror(rc));
+        log_error("namespace %s: %s", ns, shmet__strerror(rc));
         return rc;
     }
     if ((rc = shmet__seg_open_as(ns, geo, SHMET_SEG_CREATE, perm, &seg)) < 0) {
@@ -159,7 +159,7 @@ int hold_open(struct hold *h, const char *ns, const struct shmet__geometry *geo,
     created = h->created = seg.created;
     shmet__seg_close(&seg); /* attached again below, through the locked file */
     if ((rc = attach_file(h, &seg, &fd, &st, why, sizeof(why))) < 0) {
-        fprintf(stderr, "shmetricsd: %s\n", why);
+        log_error("%s", why);
         return rc;
     }
     install(h, &seg, fd, &st);
@@ -199,8 +199,7 @@ int hold_run(struct hold *h, void (*fn)(void *), void *arg)
 
 void hold_drop(struct hold *h, const char *why)
 {
-    fprintf(stderr, "shmetricsd: segment %s: %s; not reading it until it is attached again\n",
-            h->path, why);
+    log_warn("segment %s: %s; not reading it until it is attached again", h->path, why);
     if (!h->lost)
         (void)hold_run(h, unmark, h);
     release(h);
@@ -215,7 +214,7 @@ static void refused(struct hold *h, const struct stat *st, int rc, const char *w
         return;
     h->told_dev = st->st_dev;
     h->told_ino = st->st_ino;
-    fprintf(stderr, "shmetricsd: not attaching to %s\n", why);
+    log_warn("not attaching to %s", why);
 }
 
 /* Attach to the file at the name; move there from the old mapping, if
@@ -234,14 +233,13 @@ static enum hold_change follow(struct hold *h, void (*last)(void *), void *arg)
     if (!h->lost && hold_run(h, last, arg) == 0) {
         (void)hold_run(h, unmark, h);
         release(h);
-        fprintf(stderr,
-                "shmetricsd: segment %s was replaced by another file: drained the old one a "
-                "last time; producers still attached to it are no longer read\n",
-                h->path);
+        log_warn("segment %s was replaced by another file: drained the old one a last time; "
+                 "producers still attached to it are no longer read",
+                 h->path);
     }
     install(h, &seg, fd, &st);
-    fprintf(stderr, "shmetricsd: attached to segment %s (%u slots, %u records, %u arena bytes)\n",
-            h->path, h->seg.slots, h->seg.ring_records, h->seg.arena_bytes);
+    log_info("attached to segment %s (%u slots, %u records, %u arena bytes)", h->path,
+             h->seg.slots, h->seg.ring_records, h->seg.arena_bytes);
     return HOLD_NEW;
 }
 

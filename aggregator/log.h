@@ -78,9 +78,13 @@ void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * producer slot SLOT pid PID: text". pid <= 0 (not known, or the slot is
  * free) leaves out " pid PID". The pid is the one the producer wrote in its
  * slot, so it may belong to another PID namespace; it is a report, never
- * an identity. Usual levels: info for a producer that appears, dies or has
- * its slot freed; warn for something it did wrong (invalid records); debug
- * for what happens on every drain.
+ * an identity. Usual levels: debug for a producer that appears, dies or
+ * has its slot freed, and for what happens on every drain (a pre-fork
+ * server that recycles workers makes thousands of these, and a stderr pipe
+ * nobody reads fills up and blocks the daemon at 64 KiB); info for what is
+ * rare and worth an operator's eye (a half-made claim reclaimed); warn
+ * for something a producer did wrong (invalid records), once per cause
+ * rather than per record.
  */
 void log_producer(enum log_level lvl, uint32_t slot, int32_t pid, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

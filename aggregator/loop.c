@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "log.h"
 #include "loop.h"
 
 /* Valgrind's memcheck sees what system calls write into user memory, but
@@ -31,9 +32,9 @@
  * received contents we read is marked defined, exactly the bytes received
  * (tag-valgrind-io-uring). Without the header (valgrind not installed) the
  * daemon is the same; only a memcheck run of it would report those bytes.
- * The other operations need nothing: accepts pass no address, the
- * signalfd read's contents are never looked at, timeouts and sends are
- * only read by the kernel. */
+ * The signalfd read is marked likewise (its signal number is looked at).
+ * The other operations need nothing: accepts pass no address, timeouts
+ * and sends are only read by the kernel. */
 #if defined(__has_include)
 #if __has_include(<valgrind/memcheck.h>)
 #include <valgrind/memcheck.h>
@@ -96,7 +97,7 @@ static struct io_uring_sqe *get_sqe(struct loop *l, uint64_t data)
         sqe = io_uring_get_sqe(&l->ring);
     }
     if (sqe == NULL) {
-        fprintf(stderr, "shmetricsd: io_uring submission queue stuck\n");
+        log_error("io_uring submission queue stuck");
         abort();
     }
     io_uring_sqe_set_data64(sqe, data);
@@ -123,22 +124,19 @@ static void ring_refused(int rc)
     int sysctl = io_uring_disabled_sysctl();
 
     if (rc == -EPERM && sysctl == 2)
-        fprintf(stderr, "shmetricsd: io_uring is disabled on this host "
-                        "(sysctl kernel.io_uring_disabled = 2)\n");
+        log_error("io_uring is disabled on this host (sysctl kernel.io_uring_disabled = 2)");
     else if (rc == -EPERM && sysctl == 1)
-        fprintf(stderr, "shmetricsd: io_uring is restricted to the group in "
-                        "kernel.io_uring_group (sysctl kernel.io_uring_disabled = 1)\n");
+        log_error("io_uring is restricted to the group in kernel.io_uring_group (sysctl "
+                  "kernel.io_uring_disabled = 1)");
     else if (rc == -EPERM || rc == -ENOSYS)
-        fprintf(stderr,
-                "shmetricsd: io_uring_setup refused (%s): a seccomp profile (container "
-                "runtime, systemd SystemCallFilter) blocks io_uring, or the kernel "
-                "lacks it\n",
-                strerror(-rc));
+        log_error("io_uring_setup refused (%s): a seccomp profile (container runtime, systemd "
+                  "SystemCallFilter) blocks io_uring, or the kernel lacks it",
+                  strerror(-rc));
     else if (rc == -ENOMEM)
-        fprintf(stderr, "shmetricsd: cannot create the io_uring: out of memory "
-                        "(RLIMIT_MEMLOCK on kernels before 5.12)\n");
+        log_error("cannot create the io_uring: out of memory (RLIMIT_MEMLOCK on kernels "
+                  "before 5.12)");
     else
-        fprintf(stderr, "shmetricsd: cannot create the io_uring: %s\n", strerror(-rc));
+        log_error("cannot create the io_uring: %s", strerror(-rc));
 }
 
 static int ring_init(struct loop *l)
@@ -158,6 +156,9 @@ static int ring_init(struct loop *l)
         p.flags = tries[i];
         p.cq_entries = CQ_ENTRIES;
         rc = io_uring_queue_init_params(SQ_ENTRIES, &l->ring, &p);
+        if (rc == 0)
+            log_debug("io_uring: %u submission and %u completion entries, setup flags %#x",
+                      p.sq_entries, p.cq_entries, tries[i]);
     }
     if (rc < 0) {
         ring_refused(rc);
@@ -167,23 +168,47 @@ static int ring_init(struct loop *l)
     return 0;
 }
 
+/* SIGTERM and SIGINT stop; SIGHUP (a closed terminal, a supervisor's
+ * reload) is read too, so that it never kills us: there is no log file to
+ * reopen, it is logged and ignored. All three are blocked before anything
+ * is created, so none can end the process half-way through its start. */
 static int signals_init(struct loop *l)
 {
     sigset_t mask;
 
-    signal(SIGPIPE, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN); /* sends use MSG_NOSIGNAL; this covers stdout, stderr */
     sigemptyset(&mask);
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP);
     if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
         return -errno;
     l->sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
     if (l->sig_fd < 0) {
         int rc = -errno;
-        fprintf(stderr, "shmetricsd: signalfd: %s\n", strerror(errno));
+        log_error("signalfd: %s", strerror(errno));
         return rc;
     }
     return 0;
+}
+
+static const char *signal_name(uint32_t signo)
+{
+    switch (signo) {
+    case SIGTERM:
+        return "SIGTERM";
+    case SIGINT:
+        return "SIGINT";
+    case SIGHUP:
+        return "SIGHUP";
+    default:
+        return "a signal";
+    }
+}
+
+static void note_sighup(void)
+{
+    log_info("SIGHUP: ignored (messages go to standard error; there is no log file to reopen)");
 }
 
 int loop_init(struct loop *l, const struct loop_config *cfg)
@@ -451,6 +476,7 @@ static void on_accept(struct loop *l, int res, unsigned flags, uint64_t now)
         return;
     if (res == -EINVAL && l->multishot) {
         l->multishot = false; /* a kernel before 5.19 */
+        log_debug("no multishot accept on this kernel: one accept at a time");
         arm_accept(l);
     } else if (res >= 0 || res == -ECONNABORTED || res == -EINTR || res == -EAGAIN) {
         arm_accept(l);
@@ -511,16 +537,63 @@ static void begin_stop(struct loop *l, uint64_t now)
     }
 }
 
+/* The signalfd read of res bytes into l->siginfo completed
+ * (tag-valgrind-io-uring). */
+static void siginfo_by_kernel(struct loop *l, int res)
+{
+#ifdef HAVE_MEMCHECK_H
+    if (res > 0)
+        (void)VALGRIND_MAKE_MEM_DEFINED(&l->siginfo, (size_t)res);
+#else
+    (void)l;
+    (void)res;
+#endif
+}
+
 static void on_signal(struct loop *l, int res, uint64_t now)
 {
+    siginfo_by_kernel(l, res);
     if (res == (int)sizeof(l->siginfo)) {
-        if (l->stopping)
+        uint32_t signo = l->siginfo.ssi_signo;
+        if (signo == SIGHUP) {
+            note_sighup();
+        } else if (l->stopping) {
+            log_info("%s again: stopping now", signal_name(signo));
             l->done = true; /* a second signal: no more grace */
-        else
+        } else {
+            log_info("%s: stopping (replies in flight get up to %u ms)", signal_name(signo),
+                     LOOP_STOP_GRACE_MS);
             begin_stop(l, now);
+        }
     }
     if (res != -ECANCELED)
         arm_signal(l);
+}
+
+int loop_pause(struct loop *l, uint32_t ms)
+{
+    uint64_t end = mono_ns() + (uint64_t)ms * MS;
+    struct pollfd p = {.fd = l->sig_fd, .events = POLLIN};
+
+    for (uint64_t now = mono_ns(); now < end; now = mono_ns()) {
+        int r = poll(&p, 1, (int)((end - now + MS - 1) / MS));
+        if (r < 0 && errno != EINTR) {
+            int rc = -errno;
+            log_error("poll on the signalfd: %s", strerror(errno));
+            return rc;
+        }
+        if (r <= 0)
+            continue;
+        if (read(l->sig_fd, &l->siginfo, sizeof(l->siginfo)) != (ssize_t)sizeof(l->siginfo))
+            continue; /* taken already (EAGAIN): nothing pending */
+        if (l->siginfo.ssi_signo == SIGHUP) {
+            note_sighup();
+            continue;
+        }
+        log_info("%s: stopping before serving", signal_name(l->siginfo.ssi_signo));
+        return -ECANCELED;
+    }
+    return 0;
 }
 
 static void dispatch(struct loop *l, const struct io_uring_cqe *cqe, uint64_t now)
@@ -589,11 +662,10 @@ static void fit_nofile(struct loop *l)
     if (room >= need)
         return;
     l->max_conns = room > LOOP_REJECT_SPARE + 1 ? (uint32_t)(room - LOOP_REJECT_SPARE) : 1;
-    fprintf(stderr,
-            "shmetricsd: --max-connections %u needs more open files than RLIMIT_NOFILE (%llu) "
-            "leaves; serving at most %u connections (raise the limit: ulimit -n, or "
-            "LimitNOFILE= in a systemd unit)\n",
-            l->cap - LOOP_REJECT_SPARE, (unsigned long long)r.rlim_cur, l->max_conns);
+    log_warn("--max-connections %u needs more open files than RLIMIT_NOFILE (%llu) leaves; "
+             "serving at most %u connections (raise the limit: ulimit -n, or LimitNOFILE= in a "
+             "systemd unit)",
+             l->cap - LOOP_REJECT_SPARE, (unsigned long long)r.rlim_cur, l->max_conns);
 }
 
 static bool stop_done(const struct loop *l, uint64_t now)
@@ -621,7 +693,7 @@ int loop_run(struct loop *l, struct server *srv, int listen_fd)
 
         rc = io_uring_submit_and_wait(&l->ring, 1);
         if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY && rc != -ETIME) {
-            fprintf(stderr, "shmetricsd: io_uring_enter: %s\n", strerror(-rc));
+            log_error("io_uring_enter: %s", strerror(-rc));
             return 1;
         }
         now = mono_ns();

@@ -10,7 +10,8 @@
  *     second, does the housekeeping: connection deadlines, the liveness
  *     check, watching new producers;
  *   - a pidfd poll per producer process (watch.c);
- *   - a read of the signalfd that carries SIGTERM and SIGINT.
+ *   - a read of the signalfd that carries SIGTERM and SIGINT (a graceful
+ *     stop) and SIGHUP (logged and ignored).
  *
  * Drain timer back-off (tag-drain-backoff). Every read path (/metrics,
  * /debug) drains first, so what a scrape shows never waits for the timer;
@@ -96,12 +97,24 @@ struct loop_config {
 };
 
 /*
- * loop_init - set up the ring and the signal handling (SIGTERM and SIGINT
- * blocked and read through a signalfd, SIGPIPE ignored). On failure
- * prints the cause to stderr (naming io_uring_disabled or seccomp when
- * the kernel refuses io_uring) and returns a negative errno.
+ * loop_init - set up the ring and the signal handling (SIGTERM, SIGINT and
+ * SIGHUP blocked and read through a signalfd, SIGPIPE ignored). Call it
+ * first: from then on no signal can end the process half-way through its
+ * start. On failure logs the cause (naming io_uring_disabled or seccomp
+ * when the kernel refuses io_uring) and returns a negative errno.
  */
 int loop_init(struct loop *l, const struct loop_config *cfg);
+
+/*
+ * loop_pause - sleep up to ms before loop_run(), awake to signals: a
+ * SIGHUP is logged and the sleep goes on; SIGTERM or SIGINT is logged and
+ * ends it with -ECANCELED (a stop asked for before serving). 0 when ms
+ * went by, or a negative errno from poll() (logged). For waits during the
+ * start
+ * (the listening address in use); never while loop_run() has its own read
+ * of the signalfd in the ring.
+ */
+int loop_pause(struct loop *l, uint32_t ms);
 
 /* Serve srv on listen_fd (which the loop then owns and closes) until
  * SIGTERM or SIGINT. Returns the exit code. */

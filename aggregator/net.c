@@ -1,18 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * aggregator/net.c - see net.h. Name resolution (getaddrinfo) may block;
- * it runs once, at start-up, before the event loop exists.
+ * it runs once, at start-up, before the event loop exists, and is not
+ * repeated while an address in use is waited for.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "net.h"
 
 int net_split(const char *spec, char *host, size_t hostlen, char *port, size_t portlen)
@@ -109,31 +113,101 @@ static int bind_one(const struct addrinfo *ai)
     return fd;
 }
 
-int net_listen(const char *spec, char *name, size_t namelen)
+/* One try over every address spec resolved to: a socket, or -EADDRINUSE
+ * when at least one was in use (worth another try), else the last error. */
+static int bind_any(const struct addrinfo *res)
+{
+    bool in_use = false;
+    int fd = -EADDRNOTAVAIL;
+
+    for (const struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
+        if ((fd = bind_one(ai)) >= 0)
+            return fd;
+        in_use = in_use || fd == -EADDRINUSE;
+    }
+    return in_use ? -EADDRINUSE : fd;
+}
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static int pause_ms(const struct net_wait *w, uint32_t ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+
+    if (w->pause != NULL)
+        return w->pause(w->arg, ms);
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+    return 0;
+}
+
+/* The outcome of bind_waiting(), said once: fd, whether it waited (told),
+ * for how long. */
+static void report(const char *spec, int fd, bool told, uint64_t ms)
+{
+    if (fd >= 0 && told)
+        log_info("%s is free after %llu ms", spec, (unsigned long long)ms);
+    else if (fd == -EADDRINUSE && told)
+        log_error("cannot listen on %s: %s, still after %llu ms: another program listens there "
+                  "(ss -ltnp shows which)",
+                  spec, strerror(EADDRINUSE), (unsigned long long)ms);
+    else if (fd < 0)
+        log_error("cannot listen on %s: %s", spec, strerror(-fd));
+}
+
+/* bind_any() until it is not refused with EADDRINUSE, or w gives up, or
+ * w->max_ms went by (tag-listen-wait in net.h). */
+static int bind_waiting(const char *spec, const struct addrinfo *res, const struct net_wait *w)
+{
+    uint64_t t0 = mono_ms(), waited = 0;
+    uint32_t step = NET_WAIT_FIRST_MS, max = w != NULL ? w->max_ms : 0;
+    bool told = false;
+    int fd, rc;
+
+    while ((fd = bind_any(res)) == -EADDRINUSE && (waited = mono_ms() - t0) < max) {
+        if (w->in_use != NULL && (rc = w->in_use(w->arg)) < 0)
+            return rc;
+        if (!told)
+            log_warn("%s is in use; waiting up to %u s for it to be released (a shmetricsd that "
+                     "was just killed or crashed holds it until the kernel has closed its "
+                     "io_uring; SO_REUSEADDR does not cover a listening socket)",
+                     spec, (max + 999) / 1000);
+        told = true;
+        if ((rc = pause_ms(w, waited + step < max ? step : (uint32_t)(max - waited))) < 0)
+            return rc;
+        step = step * 2 < NET_WAIT_STEP_MAX_MS ? step * 2 : NET_WAIT_STEP_MAX_MS;
+    }
+    report(spec, fd, told, mono_ms() - t0);
+    return fd;
+}
+
+int net_listen(const char *spec, const struct net_wait *w, char *name, size_t namelen)
 {
     struct addrinfo hints = {.ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-    struct addrinfo *res, *ai;
+    struct addrinfo *res;
     char host[256], port[8];
-    int fd = -EADDRNOTAVAIL, grc;
+    int fd, grc;
 
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     if (net_split(spec, host, sizeof(host), port, sizeof(port)) < 0) {
-        fprintf(stderr, "shmetricsd: --listen %s: expected ADDR:PORT\n", spec);
+        log_error("--listen %s: expected ADDR:PORT", spec);
         return -EINVAL;
     }
     if ((grc = getaddrinfo(host, port, &hints, &res)) != 0) {
-        fprintf(stderr, "shmetricsd: --listen %s: %s\n", spec, gai_strerror(grc));
+        log_error("--listen %s: %s", spec, gai_strerror(grc));
         return -EADDRNOTAVAIL;
     }
-    for (ai = res; ai != NULL; ai = ai->ai_next)
-        if ((fd = bind_one(ai)) >= 0)
-            break;
+    fd = bind_waiting(spec, res, w);
     freeaddrinfo(res);
-    if (fd < 0) {
-        fprintf(stderr, "shmetricsd: cannot listen on %s: %s\n", spec, strerror(-fd));
+    if (fd < 0)
         return fd;
-    }
     sock_name(fd, name, namelen);
     return fd;
 }

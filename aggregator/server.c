@@ -5,9 +5,11 @@
  * under us cuts the callback short instead of killing the process.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,6 +17,7 @@
 #include "checkpoint.h"
 #include "debug.h"
 #include "gzip.h"
+#include "log.h"
 #include "negotiate.h"
 #include "server.h"
 
@@ -48,15 +51,14 @@ static void open_failed(const struct server_config *cfg, int rc)
     char path[512], why[1024];
 
     if (rc == -EPERM && cfg->group != NULL) {
-        fprintf(stderr,
-                "shmetricsd: namespace %s: cannot give the new segment group %s: only root, "
-                "or a member of that group, may\n",
-                ns, cfg->group);
+        log_error("namespace %s: cannot give the new segment group %s: only root, or a member "
+                  "of that group, may",
+                  ns, cfg->group);
     } else if (rc == -EACCES && shmet__seg_path(cfg->ns, path, sizeof(path)) == 0) {
         shmet__access_describe(path, why, sizeof(why));
-        fprintf(stderr, "shmetricsd: %s: %s\n", path, why);
+        log_error("%s: %s", path, why);
     } else {
-        fprintf(stderr, "shmetricsd: namespace %s: %s\n", ns, shmet__strerror(rc));
+        log_error("namespace %s: %s", ns, shmet__strerror(rc));
     }
 }
 
@@ -69,11 +71,10 @@ static void perm_not_applied(const struct server *s, const struct server_config 
     if ((!cfg->mode_set && cfg->group == NULL) || stat(s->hold.path, &st) < 0)
         return;
     shmet__group_name(st.st_gid, group, sizeof(group));
-    fprintf(stderr,
-            "shmetricsd: %s already exists: --mode and --group apply only to a segment "
-            "shmetricsd creates; it keeps mode %04o and group %s (remove it with shmtool rm "
-            "while nothing uses it to start afresh)\n",
-            s->hold.path, (unsigned)(st.st_mode & 07777), group);
+    log_warn("%s already exists: --mode and --group apply only to a segment shmetricsd "
+             "creates; it keeps mode %04o and group %s (remove it with shmtool rm while nothing "
+             "uses it to start afresh)",
+             s->hold.path, (unsigned)(st.st_mode & 07777), group);
 }
 
 static int build_store(struct server *s, const struct server_config *cfg)
@@ -107,11 +108,12 @@ static void load_checkpoint(struct server *s, const struct server_config *cfg)
     }
     rc = checkpoint_take(&s->st, s->d, s->state_path, err, sizeof(err));
     if (rc < 0)
-        fprintf(stderr, "shmetricsd: %s: checkpoint ignored: %s\n", s->state_path,
-                err[0] ? err : strerror(-rc));
+        log_warn("%s: checkpoint ignored: %s", s->state_path, err[0] ? err : strerror(-rc));
     else if (rc > 0)
-        fprintf(stderr, "shmetricsd: restored %d series and gauge contributions from %s\n", rc,
-                s->state_path);
+        log_info("restored %d series and gauge contributions from %s", rc, s->state_path);
+    else
+        log_debug("no checkpoint at %s: the counters start from what the rings hold",
+                  s->state_path);
 }
 
 int server_checkpoint(struct server *s)
@@ -123,8 +125,46 @@ int server_checkpoint(struct server *s)
     (void)server_drain(s);
     rc = checkpoint_save(&s->st, s->d, s->state_path);
     if (rc < 0)
-        fprintf(stderr, "shmetricsd: %s: cannot write checkpoint: %s\n", s->state_path,
-                strerror(-rc));
+        log_error("%s: cannot write checkpoint: %s", s->state_path, strerror(-rc));
+    else
+        log_info("wrote checkpoint %s", s->state_path);
+    return rc;
+}
+
+/* The pid another shmetricsd wrote in the header of the segment at fd, or
+ * 0 (none yet, or not a segment). */
+static int32_t header_pid(int fd)
+{
+    struct shmet_abi_header h;
+
+    if (pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) || h.magic != SHMET_ABI_MAGIC)
+        return 0;
+    /* RELAXED: a report read from our own copy of the header. */
+    return atomic_load_explicit(&h.aggregator_pid, memory_order_relaxed);
+}
+
+int server_busy(const char *ns)
+{
+    char path[512];
+    int32_t pid;
+    int fd, rc = 0;
+
+    ns = shmet__ns_resolve(ns);
+    if (shmet__seg_path(ns, path, sizeof(path)) < 0)
+        return 0;
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0)
+        return 0; /* no segment: nobody serves it */
+    /* A shared lock conflicts only with the exclusive one a shmetricsd
+     * holds (tag-seg-hold), and is dropped by the close below. */
+    if (flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
+        rc = -EWOULDBLOCK;
+        if ((pid = header_pid(fd)) > 0)
+            log_error("another shmetricsd (pid %d) already serves namespace %s", (int)pid, ns);
+        else
+            log_error("another shmetricsd already serves namespace %s", ns);
+    }
+    close(fd);
     return rc;
 }
 
@@ -148,9 +188,12 @@ int server_open(struct server *s, const struct server_config *cfg)
         perm_not_applied(s, cfg);
     server_heartbeat(s);
     if ((rc = build_store(s, cfg)) < 0) {
-        fprintf(stderr, "shmetricsd: %s\n", strerror(-rc));
+        log_error("namespace %s: %s", s->hold.ns, strerror(-rc));
         goto err_hold;
     }
+    log_debug("segment %s: %s, %u slots, %u records, %u arena bytes", s->hold.path,
+              s->hold.created ? "created" : "attached", s->hold.seg.slots,
+              s->hold.seg.ring_records, s->hold.seg.arena_bytes);
     load_checkpoint(s, cfg);
     (void)server_drain(s); /* what producers wrote while no aggregator ran */
     return 0;

@@ -62,15 +62,28 @@ struct reply {
 /*
  * server_open - attach to (or create) the segment of cfg->ns, lock it, mark
  * it served by this process, build the store and drain what producers
- * wrote while no aggregator ran. On failure prints why to stderr and
- * returns a negative errno; -EWOULDBLOCK when another shmetricsd holds
- * the namespace.
+ * wrote while no aggregator ran. On failure logs why and returns a
+ * negative errno; -EWOULDBLOCK when another shmetricsd holds the
+ * namespace.
  */
 int server_open(struct server *s, const struct server_config *cfg);
 
+/*
+ * server_busy - is namespace ns (NULL: $SHMETRICS_NS, else "default")
+ * served by another live shmetricsd? Looks without creating or attaching
+ * anything: a probe of the lock on its segment file (tag-seg-hold), taken
+ * shared and dropped at once. Returns -EWOULDBLOCK, after logging "another
+ * shmetricsd (pid N) already serves namespace NS", or 0 (no segment, or
+ * nobody holds it). For a start that must find out before it creates
+ * anything (main.c); server_open() is what takes the lock. Two shmetricsd
+ * starting at once may each see the other's probe as the lock: one gives
+ * up, the other serves.
+ */
+int server_busy(const char *ns);
+
 /* Graceful stop: drain once more and write the checkpoint, so that the
  * next shmetricsd continues the counters. Returns 0 or a negative errno
- * (already reported on stderr). */
+ * (already logged). */
 int server_checkpoint(struct server *s);
 
 /* Unmark the segment (if still ours), free everything. NULL-safe. */

@@ -180,6 +180,36 @@ int t_start(struct t_daemon *d, const char *ns, const char *const *extra)
     return t_wait_listening(d);
 }
 
+int t_spawn_unwrapped(struct t_daemon *d, const char *const *args)
+{
+    static char saved[4096];
+    const char *w = getenv(T_WRAPPER_ENV);
+    int rc;
+
+    if (w == NULL)
+        return t_spawn(d, args, false);
+    snprintf(saved, sizeof(saved), "%s", w);
+    unsetenv(T_WRAPPER_ENV); /* for this spawn only: t_spawn() reads it */
+    rc = t_spawn(d, args, false);
+    setenv(T_WRAPPER_ENV, saved, 1);
+    return rc;
+}
+
+int t_start_on(struct t_daemon *d, const char *ns, const char *listen, const char *const *extra,
+               bool wrapped)
+{
+    const char *args[24] = {"--ns", ns, "--listen", listen};
+    size_t n = 4;
+
+    for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 23; i++)
+        args[n++] = extra[i];
+    args[n] = NULL;
+    snprintf(d->ns, sizeof(d->ns), "%s", ns);
+    if ((wrapped ? t_spawn(d, args, false) : t_spawn_unwrapped(d, args)) < 0)
+        return -1;
+    return t_wait_listening(d);
+}
+
 /* Wait up to ms for the daemon to exit; its wait status, or -1. */
 int t_wait_exit(struct t_daemon *d, int ms)
 {

@@ -45,6 +45,14 @@ void t_daemon_nofile(unsigned n);
 /* Spawn with --ns ns --listen 127.0.0.1:0 and extra, and wait for its
  * "listening on" line (d->port). 0, or -1 when it did not start. */
 int t_start(struct t_daemon *d, const char *ns, const char *const *extra);
+/* t_spawn() never under $SHMETRICS_DAEMON_WRAPPER: for a daemon the test
+ * will SIGKILL, of which memcheck would leave a log without a summary. */
+int t_spawn_unwrapped(struct t_daemon *d, const char *const *args);
+/* t_start() listening on listen ("127.0.0.1:PORT") instead of port 0;
+ * wrapped false: through t_spawn_unwrapped(). 0, or -1 when it did not
+ * print its "listening on" line in time. */
+int t_start_on(struct t_daemon *d, const char *ns, const char *listen, const char *const *extra,
+               bool wrapped);
 /* Wait up to ms (times t_scale()) for it to exit: its wait status, or -1. */
 int t_wait_exit(struct t_daemon *d, int ms);
 /* SIGTERM, SIGKILL after 5 s (times t_scale()), close the pipes. The wait
