@@ -1,13 +1,27 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * aggregator/checkpoint.c - see checkpoint.h. Format (JSON, jansson):
- *   {"format": "shmetrics-checkpoint", "version": 1, "families": [
- *     {"name", "help", "type": "counter"|"gauge"|"histogram", "mode",
- *      "labels": [...], "bounds": [...],
- *      "series": [{"values": [...], "value": x} |
- *                 {"values": [...], "buckets": [n...], "sum": x}]}],
+ *   {"format": "shmetrics-checkpoint", "version": 2, "families": [
+ *     {"name", "type": "counter"|"gauge"|"histogram",
+ *      "definitions": [{"help", "mode", "labels": [...], "bounds": [...]}...],
+ *      "series": [{"definition": k, "values": [...], "value": x} |
+ *                 {"definition": k, "values": [...], "buckets": [n...], "sum": x} |
+ *                 {"definition": k, "values": [...], "live": true}
+ *                 (and "overflow": true for the family's placeholder)]}],
  *    "producers": [{"slot", "generation", "pid", "start_time",
  *                   "gauges": [[series id, value]...]}]}
+ * Every definition a kept series was made by is written (tag-family-defs
+ * in store.h), in order of appearance, and the newest one, whose help the
+ * family shows; a series names its definition by position in that list,
+ * and the placeholder is marked as such (tag-overflow-identity), never
+ * told by its values. A SUM/MAX/MIN gauge series has no value to keep
+ * (its live producers' contributions are in "producers"), but in a family
+ * with several definitions it is written "live", without a value, so that
+ * it comes back made by the same definition, with the same mode, whichever
+ * producer the next aggregator reads first. Version 1, written before families had several
+ * definitions, still loads: one definition at the family level ("help",
+ * "mode", "labels", "bounds"), series without "definition", and the
+ * placeholder known by its values, all "__overflow__".
  * Non-finite floats are written as the strings "NaN", "+Inf", "-Inf".
  * Histogram sketches are not kept: quantiles restart from new samples.
  * "producers" (optional) holds the SUM/MAX/MIN gauge contributions of the
@@ -28,7 +42,8 @@
 #include "shm.h"
 
 #define FORMAT "shmetrics-checkpoint"
-#define VERSION 1
+#define VERSION 2
+#define VERSION_ONE_DEF 1 /* still read */
 
 static const char *const type_names[] = {NULL, "counter", "gauge", "histogram"};
 
@@ -48,21 +63,41 @@ static json_t *jnum(double v)
     return json_real(v);
 }
 
-static json_t *series_json(const struct store_series *s)
+/* A gauge combined over live producers (SUM/MAX/MIN): it has no value
+ * of its own to keep, the producers set it again. */
+static bool live_gauge(const struct store_series *s)
+{
+    return s->fam->type == SHMET_TYPE_GAUGE && s->def->gauge_mode != SHMET_GAUGE_LAST;
+}
+
+/* Counters, histograms and LAST gauges; live gauges of families with
+ * several definitions, without a value, for the definition they were
+ * made by. */
+static bool series_kept(const struct store_series *s)
+{
+    return store_series_visible(s) && (!live_gauge(s) || s->fam->ndefs > 1);
+}
+
+static json_t *series_json(const struct store_series *s, uint32_t def_pos)
 {
     const struct store_family *f = s->fam;
     json_t *values = json_array(), *o = json_object();
 
-    for (uint16_t i = 0; i < f->nlabels; i++)
+    for (uint16_t i = 0; i < s->def->nlabels; i++)
         json_array_append_new(values, json_stringn(s->values[i], s->lens[i]));
+    json_object_set_new(o, "definition", json_integer(def_pos));
     json_object_set_new(o, "values", values);
+    if (s->overflow)
+        json_object_set_new(o, "overflow", json_true());
     if (f->type == SHMET_TYPE_COUNTER) {
         json_object_set_new(o, "value", jnum(s->v.counter));
+    } else if (live_gauge(s)) {
+        json_object_set_new(o, "live", json_true());
     } else if (f->type == SHMET_TYPE_GAUGE) {
         json_object_set_new(o, "value", jnum(s->v.g.last));
     } else {
         json_t *b = json_array();
-        for (uint32_t i = 0; i <= f->nbounds; i++)
+        for (uint32_t i = 0; i <= s->def->nbounds; i++)
             json_array_append_new(b, json_integer((json_int_t)s->v.h.buckets[i]));
         json_object_set_new(o, "buckets", b);
         json_object_set_new(o, "sum", jnum(s->v.h.sum));
@@ -70,26 +105,54 @@ static json_t *series_json(const struct store_series *s)
     return o;
 }
 
-/* Gauges combined over live producers are not carried over. */
+/* A family is kept unless it is the aggregator's own or a gauge with one
+ * definition, not LAST. */
 static bool kept(const struct store_family *f)
 {
-    return !f->internal && (f->type != SHMET_TYPE_GAUGE || f->gauge_mode == SHMET_GAUGE_LAST);
+    if (f->internal)
+        return false;
+    if (f->ndefs > 1)
+        return true;
+    for (uint32_t i = 0; f->type == SHMET_TYPE_GAUGE && i < f->ndefs; i++)
+        if (f->defs[i]->gauge_mode == SHMET_GAUGE_LAST)
+            return true;
+    return f->type != SHMET_TYPE_GAUGE;
+}
+
+static json_t *def_json(const struct store_def *d)
+{
+    json_t *labels = json_array(), *bounds = json_array();
+
+    for (uint16_t i = 0; i < d->nlabels; i++)
+        json_array_append_new(labels, json_string(d->labels[i]));
+    for (uint32_t i = 0; i < d->nbounds; i++)
+        json_array_append_new(bounds, json_real(d->bounds[i]));
+    return json_pack("{s:s, s:i, s:o, s:o}", "help", d->help, "mode", (int)d->gauge_mode,
+                     "labels", labels, "bounds", bounds);
 }
 
 static json_t *family_json(const struct store_family *f)
 {
-    json_t *labels = json_array(), *bounds = json_array(), *series = json_array();
+    json_t *defs = json_array(), *series = json_array();
+    /* pos[k]: definition k's position in the file, 0 when not written */
+    uint32_t pos[STORE_DEFS_MAX] = {0}, n = 0;
 
-    for (uint16_t i = 0; i < f->nlabels; i++)
-        json_array_append_new(labels, json_string(f->labels[i]));
-    for (uint32_t i = 0; i < f->nbounds; i++)
-        json_array_append_new(bounds, json_real(f->bounds[i]));
     for (uint32_t i = 0; i < f->nseries; i++)
-        if (store_series_visible(f->series[i]))
-            json_array_append_new(series, series_json(f->series[i]));
-    return json_pack("{s:s, s:s, s:s, s:i, s:o, s:o, s:o}", "name", f->name, "help", f->help,
-                     "type", type_names[f->type], "mode", (int)f->gauge_mode, "labels", labels,
-                     "bounds", bounds, "series", series);
+        if (series_kept(f->series[i]))
+            pos[f->series[i]->def->index] = 1;
+    pos[f->cur->index] = 1;
+    for (uint32_t k = 0; k < f->ndefs; k++) {
+        if (pos[k] == 0)
+            continue; /* made no series that is kept: forgotten */
+        json_array_append_new(defs, def_json(f->defs[k]));
+        pos[k] = ++n;
+    }
+    for (uint32_t i = 0; i < f->nseries; i++)
+        if (series_kept(f->series[i]))
+            json_array_append_new(series,
+                                  series_json(f->series[i], pos[f->series[i]->def->index] - 1));
+    return json_pack("{s:s, s:s, s:o, s:o}", "name", f->name, "type", type_names[f->type],
+                     "definitions", defs, "series", series);
 }
 
 /* Contributions arrive slot by slot: one "producers" entry per owner. */
@@ -196,10 +259,14 @@ static bool value_ok(const char *s, size_t n)
     return n <= SHMET_LABEL_VALUE_MAX && shmet__utf8_ok(s, n);
 }
 
-static int load_histogram(struct store_series *s, json_t *js)
+/* Add the histogram of js, recorded with def's bounds, to s: each of its
+ * buckets into the bucket of s that holds its upper bound (the same
+ * bucket when s has def's bounds, as it has unless the label set was
+ * folded into the placeholder or met twice); count and sum exact. */
+static int load_histogram(struct store_series *s, const struct store_def *def, json_t *js)
 {
     json_t *b = json_object_get(js, "buckets");
-    uint32_t nb = s->fam->nbounds + 1;
+    uint32_t nb = def->nbounds + 1, at = 0;
     uint64_t total = 0;
     double sum;
 
@@ -209,47 +276,96 @@ static int load_histogram(struct store_series *s, json_t *js)
         json_t *v = json_array_get(b, i);
         if (!json_is_integer(v) || json_integer_value(v) < 0)
             return -EINVAL;
-        s->v.h.buckets[i] = (uint64_t)json_integer_value(v);
-        total += s->v.h.buckets[i];
+        double upper = i < def->nbounds ? def->bounds[i] : INFINITY;
+        while (at < s->def->nbounds && s->def->bounds[at] < upper)
+            at++;
+        s->v.h.buckets[at] += (uint64_t)json_integer_value(v);
+        total += (uint64_t)json_integer_value(v);
     }
-    s->v.h.count = total;
-    s->v.h.sum = sum;
+    s->v.h.count += total;
+    s->v.h.sum += sum;
     return 0;
 }
 
-static int load_series(struct load_ctx *c, struct store_family *f, json_t *js)
+/* Version 1 knew the placeholder only by its values. */
+static bool all_overflow(const char *const *v, const uint32_t *lens, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (lens[i] != sizeof(SHMET_OVERFLOW_VALUE) - 1 ||
+            memcmp(v[i], SHMET_OVERFLOW_VALUE, lens[i]) != 0)
+            return false;
+    return n > 0;
+}
+
+/* The series js names under def: the placeholder when marked (version 1:
+ * when all its values are the placeholder's), else its label set's, which
+ * the cap may fold into the placeholder (made then, or already: what the
+ * file holds for it is added to what it has). */
+static int series_of(struct load_ctx *c, struct store_def *def, json_t *js, int version,
+                     struct store_series **out)
 {
     const char *values[SHMET_LABELS_MAX];
     uint32_t lens[SHMET_LABELS_MAX];
-    struct store_series *s;
+    json_t *jo = json_object_get(js, "overflow");
+    const char *name = def->fam->name;
+    bool ovf;
     size_t n;
-    double v;
 
     if (strings(json_object_get(js, "values"), SHMET_LABELS_MAX, value_ok, values, lens, &n) < 0 ||
-        n != f->nlabels)
-        return fail(c, "bad label values in family", f->name);
-    if (store_series(c->st, f, values, lens, &s) < 0)
+        n != def->nlabels)
+        return fail(c, "bad label values in family", name);
+    if (version == VERSION_ONE_DEF)
+        ovf = all_overflow(values, lens, n);
+    else if (jo != NULL && !json_is_boolean(jo))
+        return fail(c, "bad overflow mark in family", name);
+    else
+        ovf = json_is_true(jo);
+    if (ovf && def->nlabels == 0) /* a family without labels has no placeholder */
+        return fail(c, "bad overflow series in family", name);
+    if ((ovf ? store_overflow(c->st, def, out) : store_series_def(c->st, def, values, lens, out)) <
+        0)
         return fail(c, "out of memory", NULL);
+    return 0;
+}
+
+/* Restore one series. Values are added to what the series holds (nothing,
+ * unless the cap folded it), LAST gauges set. */
+static int load_series(struct load_ctx *c, struct store_def *def, json_t *js, int version)
+{
+    struct store_family *f = def->fam;
+    struct store_series *s;
+    double v;
+    int rc;
+
+    if ((rc = series_of(c, def, js, version, &s)) < 0)
+        return rc;
     s->touched = true;
     c->restored++;
     if (f->type == SHMET_TYPE_HISTOGRAM)
-        return load_histogram(s, js) < 0 ? fail(c, "bad histogram in family", f->name) : 0;
+        return load_histogram(s, def, js) < 0 ? fail(c, "bad histogram in family", f->name) : 0;
+    json_t *live = json_object_get(js, "live");
+    if (live != NULL) /* its producers' contributions come with them */
+        return json_is_true(live) && f->type == SHMET_TYPE_GAUGE
+                   ? 0
+                   : fail(c, "bad live gauge in family", f->name);
     if (!get_num(json_object_get(js, "value"), &v) ||
         (f->type == SHMET_TYPE_COUNTER && !(v >= 0)))
         return fail(c, "bad value in family", f->name);
     if (f->type == SHMET_TYPE_COUNTER)
-        s->v.counter = v;
+        s->v.counter += v;
     else
         store_gauge_set_last(c->st, s, v);
     return 0;
 }
 
-static int family_spec_of(json_t *jf, struct family_spec *sp, const char **labels,
-                          uint32_t *lens, double *bounds)
+/* The family's name and type (jf) and one definition (jd: help, mode,
+ * labels, bounds; the family object itself in version 1). */
+static int def_spec_of(json_t *jf, json_t *jd, struct family_spec *sp, const char **labels,
+                       uint32_t *lens, double *bounds)
 {
     const char *type = json_string_value(json_object_get(jf, "type"));
-    json_t *name = json_object_get(jf, "name"), *help = json_object_get(jf, "help");
-    json_t *jb = json_object_get(jf, "bounds"), *mode = json_object_get(jf, "mode");
+    json_t *name = json_object_get(jf, "name"), *help = json_object_get(jd, "help");
+    json_t *jb = json_object_get(jd, "bounds"), *mode = json_object_get(jd, "mode");
     size_t n;
 
     if (!json_is_string(name) || !json_is_string(help) || type == NULL || !json_is_array(jb) ||
@@ -269,7 +385,7 @@ static int family_spec_of(json_t *jf, struct family_spec *sp, const char **label
         strlen(sp->name) != sp->name_len || !shmet__help_ok(sp->help, sp->help_len) ||
         strlen(sp->help) != sp->help_len)
         return -EINVAL;
-    if (strings(json_object_get(jf, "labels"), SHMET_LABELS_MAX, shmet__label_name_ok, labels,
+    if (strings(json_object_get(jd, "labels"), SHMET_LABELS_MAX, shmet__label_name_ok, labels,
                 lens, &n) < 0)
         return -EINVAL;
     sp->nlabels = (uint16_t)n;
@@ -287,28 +403,58 @@ static int family_spec_of(json_t *jf, struct family_spec *sp, const char **label
     return shmet__bounds_check(bounds, sp->nbounds);
 }
 
-static int load_family(struct load_ctx *c, json_t *jf)
+/* Define every definition of jf, in order, into defs[]. */
+static int load_defs(struct load_ctx *c, json_t *jf, int version, struct store_def **defs,
+                     size_t *ndefs)
 {
     const char *labels[SHMET_LABELS_MAX];
     uint32_t lens[SHMET_LABELS_MAX];
     double bounds[SHMET_BOUNDS_MAX];
+    const char *name = json_string_value(json_object_get(jf, "name"));
+    json_t *list = json_object_get(jf, "definitions");
     struct family_spec sp;
-    struct store_family *f;
-    json_t *series = json_object_get(jf, "series"), *js;
-    size_t i;
     int rc;
 
-    if (family_spec_of(jf, &sp, labels, lens, bounds) < 0 || !json_is_array(series))
-        return fail(c, "bad family", json_string_value(json_object_get(jf, "name")));
-    f = store_family_find(c->st, sp.name, sp.name_len);
+    *ndefs = version == VERSION_ONE_DEF ? 1 : json_array_size(list);
+    if (version != VERSION_ONE_DEF &&
+        (!json_is_array(list) || *ndefs == 0 || *ndefs > STORE_DEFS_MAX))
+        return fail(c, "bad definitions of family", name);
+    for (size_t k = 0; k < *ndefs; k++) {
+        json_t *jd = version == VERSION_ONE_DEF ? jf : json_array_get(list, k);
+        if (def_spec_of(jf, jd, &sp, labels, lens, bounds) < 0)
+            return fail(c, "bad family", name);
+        rc = store_define(c->st, &sp, &defs[k]);
+        if (rc < 0)
+            return fail(c, rc == -EEXIST ? "family defined twice"
+                           : rc == -ENOMEM ? "out of memory" : "bad family", name);
+    }
+    return 0;
+}
+
+static int load_family(struct load_ctx *c, json_t *jf, int version)
+{
+    struct store_def *defs[STORE_DEFS_MAX];
+    json_t *series = json_object_get(jf, "series"), *js, *name = json_object_get(jf, "name");
+    struct store_family *f;
+    size_t i, ndefs;
+    int rc;
+
+    if (!json_is_string(name) || !json_is_array(series))
+        return fail(c, "bad family", json_string_value(name));
+    f = store_family_find(c->st, json_string_value(name), json_string_length(name));
     if (f != NULL && f->internal)
         return 0; /* the aggregator's own: never restored */
-    rc = store_family(c->st, &sp, &f);
-    if (rc < 0)
-        return fail(c, rc == -EEXIST ? "family defined twice" : "out of memory", sp.name);
+    if ((rc = load_defs(c, jf, version, defs, &ndefs)) < 0)
+        return rc;
     json_array_foreach(series, i, js)
-        if ((rc = load_series(c, f, js)) < 0)
+    {
+        json_t *k = json_object_get(js, "definition");
+        json_int_t at = version == VERSION_ONE_DEF ? 0 : json_integer_value(k);
+        if (version != VERSION_ONE_DEF && (!json_is_integer(k) || at < 0 || (size_t)at >= ndefs))
+            return fail(c, "bad definition of a series in family", json_string_value(name));
+        if ((rc = load_series(c, defs[at], js, version)) < 0)
             return rc;
+    }
     return 0;
 }
 
@@ -358,17 +504,19 @@ static int load_into(struct store *st, struct drain *d, json_t *doc, char *err, 
     struct load_ctx c = {st, d, err, errlen, 0};
     json_t *fams = json_object_get(doc, "families"), *prods = json_object_get(doc, "producers");
     const char *format = json_string_value(json_object_get(doc, "format"));
-    json_t *j;
+    json_t *jv = json_object_get(doc, "version"), *j;
+    json_int_t v = json_is_integer(jv) ? json_integer_value(jv) : 0;
+    int version = (v == VERSION || v == VERSION_ONE_DEF) ? (int)v : 0;
     size_t i;
     int rc = 0;
 
     if (format == NULL || strcmp(format, FORMAT) != 0 ||
-        json_integer_value(json_object_get(doc, "version")) != VERSION || !json_is_array(fams) ||
+        version == 0 || !json_is_array(fams) ||
         (prods != NULL && !json_is_array(prods)))
-        return fail(&c, "not a version 1 checkpoint", NULL);
+        return fail(&c, "not a version 1 or 2 checkpoint", NULL);
     json_array_foreach(fams, i, j)
         if (rc == 0)
-            rc = load_family(&c, j);
+            rc = load_family(&c, j, version);
     json_array_foreach(prods, i, j)
         if (rc == 0)
             rc = load_producer(&c, j);

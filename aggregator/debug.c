@@ -2,6 +2,16 @@
 /*
  * aggregator/debug.c - see debug.h. Built with jansson; non-finite floats,
  * which JSON cannot hold, are written as the strings "NaN", "+Inf", "-Inf".
+ *
+ * Additions to the DESIGN schema for families with several definitions
+ * (tag-family-defs in store.h) and for the placeholder: per family
+ * "definitions" (each with "index", "help", "labels", "series", and
+ * "bounds" or "mode"; the family's own "help", "labels" and "mode" are the
+ * newest one's), "series_count" (the placeholder not counted, as in the
+ * aggregator's "series"), "overflow_samples" {"arena", "cardinality"},
+ * "definition_mismatch_samples" and "conflicts" (definitions of the name
+ * as another type, refused); per series "definition" (an index into
+ * "definitions").
  */
 #include <errno.h>
 #include <jansson.h>
@@ -92,13 +102,13 @@ static json_t *producer_obj(const struct debug_slot *p, uint32_t i)
 
 static json_t *histogram_fields(json_t *o, const struct store_series *s)
 {
-    const struct store_family *f = s->fam;
+    const struct store_def *d = s->def; /* the series' own buckets */
     json_t *buckets = json_array(), *q = json_object();
     uint64_t acc = 0;
 
-    for (uint32_t i = 0; i <= f->nbounds; i++) {
+    for (uint32_t i = 0; i <= d->nbounds; i++) {
         acc += s->v.h.buckets[i];
-        json_array_append_new(buckets, json_pack("[o, I]", i < f->nbounds ? json_real(f->bounds[i])
+        json_array_append_new(buckets, json_pack("[o, I]", i < d->nbounds ? json_real(d->bounds[i])
                                                                           : json_string("+Inf"),
                                                  (json_int_t)acc));
     }
@@ -116,9 +126,10 @@ static json_t *series_obj(const struct store_series *s)
     const struct store_family *f = s->fam;
     json_t *labels = json_object(), *o = json_object();
 
-    for (uint16_t i = 0; i < f->nlabels; i++)
-        json_object_set_new(labels, f->labels[i], json_stringn(s->values[i], s->lens[i]));
+    for (uint16_t i = 0; i < s->def->nlabels; i++)
+        json_object_set_new(labels, s->def->labels[i], json_stringn(s->values[i], s->lens[i]));
     json_object_set_new(o, "labels", labels);
+    json_object_set_new(o, "definition", json_integer(s->def->index));
     if (s->overflow)
         json_object_set_new(o, "overflow", json_true());
     if (f->type == SHMET_TYPE_HISTOGRAM)
@@ -136,21 +147,75 @@ static const char *mode_name(uint8_t m)
     return m < 4 ? names[m] : "?";
 }
 
+static json_t *names_array(char *const *names, uint16_t n)
+{
+    json_t *a = json_array();
+
+    for (uint16_t i = 0; i < n; i++)
+        json_array_append_new(a, json_string(names[i]));
+    return a;
+}
+
+static json_t *def_obj(const struct store_def *d)
+{
+    json_t *o = json_pack("{s:I, s:s, s:o, s:I}", "index", (json_int_t)d->index, "help", d->help,
+                          "labels", names_array(d->labels, d->nlabels), "series",
+                          (json_int_t)d->nseries);
+
+    if (d->fam->type == SHMET_TYPE_HISTOGRAM) {
+        json_t *b = json_array();
+        for (uint32_t i = 0; i < d->nbounds; i++)
+            json_array_append_new(b, json_real(d->bounds[i]));
+        json_object_set_new(o, "bounds", b);
+    } else if (d->fam->type == SHMET_TYPE_GAUGE) {
+        json_object_set_new(o, "mode", json_string(mode_name(d->gauge_mode)));
+    }
+    return o;
+}
+
+/* The refused definitions of the name as another type, and what of them
+ * was refused. */
+static json_t *conflicts_array(const struct store_family *f)
+{
+    json_t *a = json_array();
+
+    for (size_t t = 0; t < sizeof(f->conflicts) / sizeof(f->conflicts[0]); t++) {
+        const struct store_conflict *c = f->conflicts[t];
+        if (c == NULL)
+            continue;
+        json_array_append_new(
+            a, json_pack("{s:s, s:s, s:I, s:I}", "type", type_name(c->type), "labels", c->labels,
+                         "definitions_refused", (json_int_t)c->definitions, "records_refused",
+                         (json_int_t)c->records));
+    }
+    return a;
+}
+
 static json_t *family_obj(struct store_family *f)
 {
     struct store_series *const *ss = store_series_sorted(f);
-    json_t *labels = json_array(), *series = json_array();
+    json_t *series = json_array(), *defs = json_array();
 
-    for (uint16_t i = 0; i < f->nlabels; i++)
-        json_array_append_new(labels, json_string(f->labels[i]));
     for (uint32_t i = 0; ss != NULL && i < f->nseries; i++)
         if (store_series_visible(ss[i]))
             json_array_append_new(series, series_obj(ss[i]));
+    for (uint32_t i = 0; i < f->ndefs; i++)
+        json_array_append_new(defs, def_obj(f->defs[i]));
     json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:I}", "name", f->name, "type",
-                          type_name(f->type), "help", f->help, "labels", labels, "series", series,
+                          type_name(f->type), "help", f->cur->help, "labels",
+                          names_array(f->cur->labels, f->cur->nlabels), "series", series,
                           "overflow_folded", (json_int_t)f->folded);
     if (f->type == SHMET_TYPE_GAUGE)
-        json_object_set_new(o, "mode", json_string(mode_name(f->gauge_mode)));
+        json_object_set_new(o, "mode", json_string(mode_name(f->cur->gauge_mode)));
+    json_object_set_new(o, "series_count", json_integer(store_family_series(f)));
+    json_object_set_new(o, "definitions", defs);
+    json_object_set_new(o, "overflow_samples",
+                        json_pack("{s:I, s:I}", "arena",
+                                  (json_int_t)f->overflow_samples[STORE_FOLD_ARENA], "cardinality",
+                                  (json_int_t)f->overflow_samples[STORE_FOLD_CARDINALITY]));
+    json_object_set_new(o, "definition_mismatch_samples",
+                        json_integer((json_int_t)f->mismatch_samples));
+    json_object_set_new(o, "conflicts", conflicts_array(f));
     return o;
 }
 

@@ -12,10 +12,20 @@
 #include <string.h>
 
 #include "drain.h"
+#include "log.h"
 
 #define PAGE_IDS 256u
 #define IDS_MAX (1u << 24)
 #define BATCH 512
+
+/* A slot-local family id as the drain bound it (the families idmap). */
+struct slot_family {
+    struct store_def *def;           /* the definition; NULL when refused */
+    struct store_conflict *conflict; /* refused for a type conflict: counted there */
+    uint32_t overflow_id;            /* the slot-local id of its __overflow__ series */
+    uint8_t refused;                 /* enum invalid_reason + 1 when refused */
+    bool defined;                    /* read from the arena (once per id) */
+};
 
 const char *invalid_reason_name(enum invalid_reason r)
 {
@@ -28,6 +38,8 @@ const char *invalid_reason_name(enum invalid_reason r)
         [INV_FAMILY_CONFLICT] = "family_conflict",
         [INV_RING_CORRUPT] = "ring_corrupt",
         [INV_BAD_STATE] = "bad_state",
+        [INV_RESERVED_VALUE] = "reserved_value",
+        [INV_DEFINITION_LIMIT] = "definition_limit",
     };
     return (unsigned)r < INV_COUNT ? names[r] : "unknown";
 }
@@ -75,8 +87,14 @@ static void *idmap_put(struct idmap *m, uint32_t id)
         m->pages = pages;
         m->npages = n;
     }
-    if (m->pages[p] == NULL && (m->pages[p] = calloc(PAGE_IDS, m->elem)) == NULL)
-        return NULL;
+    if (m->pages[p] == NULL) {
+        /* Cache-line aligned, so that no 32-byte binding straddles two
+         * lines: the drain touches one binding per sample, at random. */
+        size_t bytes = ((size_t)PAGE_IDS * m->elem + 63) & ~(size_t)63;
+        if ((m->pages[p] = aligned_alloc(64, bytes)) == NULL)
+            return NULL;
+        memset(m->pages[p], 0, bytes);
+    }
     return (uint8_t *)m->pages[p] + (size_t)(id % PAGE_IDS) * m->elem;
 }
 
@@ -176,7 +194,9 @@ static void slot_attach(struct drain *d, uint32_t idx, uint32_t gen)
     /* RELAXED: written before the ACTIVE state we loaded with ACQUIRE. */
     ss->pid = atomic_load_explicit(&sl->pid, memory_order_relaxed);
     ss->start_time = atomic_load_explicit(&sl->start_time, memory_order_relaxed);
-    idmap_init(&ss->families, sizeof(struct store_family *));
+    log_producer(LOG_LEVEL_DEBUG, idx, ss->pid, "attached (generation %u, %s)", gen,
+                 shmet__slot_lock_aware(sl, gen) ? "holds its slot lock" : "judged by pid");
+    idmap_init(&ss->families, sizeof(struct slot_family));
     idmap_init(&ss->series, sizeof(struct binding));
     shmet__ring_consumer_init(&ss->rc, d->seg, idx);
 }
@@ -189,7 +209,51 @@ static void refuse(struct drain *d, struct slot_state *ss, enum invalid_reason r
 
 /* ---- definitions ------------------------------------------------------- */
 
-static void def_family(struct drain *d, struct slot_state *ss, const struct shmet__def_view *v)
+/* A definition of an existing name as another type (or of one of the
+ * aggregator's own families): refused, and so is every series and sample
+ * of it, each counted in the family's conflict record. The first of each
+ * type is told, naming both definitions. */
+static void family_refused(struct drain *d, uint32_t idx, struct slot_state *ss,
+                           struct slot_family *sf, struct store_family *f,
+                           const struct family_spec *spec)
+{
+    char have[512];
+    bool first;
+    struct store_conflict *c = store_conflict_note(f, spec, &first);
+
+    sf->refused = INV_FAMILY_CONFLICT + 1;
+    sf->conflict = c;
+    refuse(d, ss, INV_FAMILY_CONFLICT);
+    if (c == NULL)
+        return;
+    c->definitions++;
+    if (!first)
+        return;
+    store_def_describe(f->cur, have, sizeof(have));
+    log_producer(LOG_LEVEL_WARN, idx, ss->pid,
+                 "family %s defined as %s [%s]: refused, it is %s%s; its series and samples "
+                 "are counted as invalid (family_conflict)",
+                 f->name, store_type_name(spec->type), c->labels,
+                 f->internal ? "the aggregator's own " : "already ", have);
+}
+
+/* A definition refused for another reason: its series and samples are
+ * refused with it. The first of a reason is told. */
+static void family_refused_as(struct drain *d, uint32_t idx, struct slot_state *ss,
+                              struct slot_family *sf, const struct family_spec *spec,
+                              enum invalid_reason r)
+{
+    if (r == INV_DEFINITION_LIMIT && d->invalid[r] == 0)
+        log_producer(LOG_LEVEL_WARN, idx, ss->pid,
+                     "family %.*s: a definition beyond the %u it holds is refused, with its "
+                     "series and samples (definition_limit)",
+                     (int)spec->name_len, spec->name, STORE_DEFS_MAX);
+    sf->refused = (uint8_t)(r + 1);
+    refuse(d, ss, r);
+}
+
+static void def_family(struct drain *d, uint32_t idx, struct slot_state *ss,
+                       const struct shmet__def_view *v)
 {
     const char *labels[SHMET_LABELS_MAX];
     uint32_t lens[SHMET_LABELS_MAX];
@@ -198,54 +262,122 @@ static void def_family(struct drain *d, struct slot_state *ss, const struct shme
         .help_len = v->help.len, .type = v->type, .gauge_mode = v->gauge_mode,
         .nlabels = v->nlabels, .labels = labels, .label_lens = lens,
         .nbounds = v->nbounds, .bounds = v->bounds};
-    struct store_family *f, **slotp;
+    struct slot_family *sf = idmap_put(&ss->families, v->id);
+    struct store_family *f;
+    struct store_def *def;
+    char text[512];
+    uint32_t known;
     int rc;
 
     for (uint16_t i = 0; i < v->nlabels; i++) {
         labels[i] = v->labels[i].ptr;
         lens[i] = v->labels[i].len;
     }
-    slotp = idmap_put(&ss->families, v->id);
-    if (slotp == NULL || *slotp != NULL) {
+    if (sf == NULL || sf->defined) {
         refuse(d, ss, INV_BAD_DEFINITION); /* id out of range, or defined twice */
         return;
     }
-    rc = store_family(d->st, &spec, &f);
-    if (rc == -EEXIST || (rc == 0 && f->internal)) {
-        refuse(d, ss, INV_FAMILY_CONFLICT);
+    sf->defined = true;
+    sf->overflow_id = v->overflow_series;
+    f = store_family_find(d->st, spec.name, spec.name_len);
+    known = f != NULL ? f->ndefs : 0;
+    rc = (f != NULL && f->internal) ? -EEXIST : store_define(d->st, &spec, &def);
+    if (rc == -EEXIST)
+        family_refused(d, idx, ss, sf, f, &spec);
+    else if (rc < 0)
+        family_refused_as(d, idx, ss, sf, &spec,
+                          rc == -ENOSPC ? INV_DEFINITION_LIMIT : INV_BAD_DEFINITION);
+    if (rc < 0)
         return;
+    sf->def = def;
+    if (known > 0 && def->index >= known) { /* tag-family-defs: a rolling deploy */
+        store_def_describe(def, text, sizeof(text));
+        log_producer(LOG_LEVEL_INFO, idx, ss->pid,
+                     "family %s: new definition %s, served beside the %u known", def->fam->name,
+                     text, known);
+    }
+}
+
+/* Any value equal to the placeholder's (tag-overflow-identity). */
+static bool has_reserved(const char *const *v, const uint32_t *lens, uint16_t n)
+{
+    for (uint16_t i = 0; i < n; i++)
+        if (lens[i] == sizeof(SHMET_OVERFLOW_VALUE) - 1 &&
+            memcmp(v[i], SHMET_OVERFLOW_VALUE, lens[i]) == 0)
+            return true;
+    return false;
+}
+
+/* Bind b to the store series of sf's definition with these values: the
+ * placeholder for the family's declared __overflow__ id (by identity,
+ * whatever its values say), refused for any other series that uses the
+ * reserved value, else the series of the label set (or the placeholder,
+ * when the cap folds it). */
+static void bind_series(struct drain *d, uint32_t idx, struct slot_state *ss,
+                        const struct slot_family *sf, uint32_t id, struct binding *b,
+                        const char *const *values, const uint32_t *lens)
+{
+    struct store_series *s;
+    int rc;
+
+    if (sf->def->nlabels > 0 && id == sf->overflow_id) {
+        rc = store_overflow(d->st, sf->def, &s);
+        b->fold = STORE_FOLD_ARENA;
+    } else if (has_reserved(values, lens, sf->def->nlabels)) {
+        if (d->invalid[INV_RESERVED_VALUE] == 0)
+            log_producer(LOG_LEVEL_WARN, idx, ss->pid,
+                         "family %s: a series with the reserved label value " SHMET_OVERFLOW_VALUE
+                         " is refused, with its samples (reserved_value)",
+                         sf->def->fam->name);
+        b->refused = INV_RESERVED_VALUE + 1;
+        refuse(d, ss, INV_RESERVED_VALUE);
+        return;
+    } else {
+        rc = store_series_def(d->st, sf->def, values, lens, &s);
+        b->fold = rc == 1 ? STORE_FOLD_CARDINALITY : STORE_FOLD_NONE;
     }
     if (rc < 0) {
+        b->fold = STORE_FOLD_NONE;
         refuse(d, ss, INV_BAD_DEFINITION);
         return;
     }
-    *slotp = f;
+    b->s = s;
+    b->mismatch = !store_def_same_layout(s->def, sf->def);
+    if (s->fam->type == SHMET_TYPE_HISTOGRAM)
+        b->hist = s->v.h.buckets;
 }
 
-static void def_series(struct drain *d, struct slot_state *ss, const struct shmet__def_view *v)
+static void def_series(struct drain *d, uint32_t idx, struct slot_state *ss,
+                       const struct shmet__def_view *v)
 {
     const char *values[SHMET_LABELS_MAX];
     uint32_t lens[SHMET_LABELS_MAX];
-    struct store_family **fp = idmap_get(&ss->families, v->family);
+    struct slot_family *sf = idmap_get(&ss->families, v->family);
     struct binding *b;
 
-    if (fp == NULL || *fp == NULL || (*fp)->nlabels != v->nlabels) {
+    if (sf == NULL || !sf->defined ||
+        (sf->def != NULL && sf->def->nlabels != v->nlabels)) {
         refuse(d, ss, INV_BAD_DEFINITION);
         return;
     }
     b = idmap_put(&ss->series, v->id);
-    if (b == NULL || b->s != NULL) {
+    if (b == NULL || b->s != NULL || b->refused) {
         refuse(d, ss, INV_BAD_DEFINITION);
+        return;
+    }
+    if (sf->def == NULL) { /* its family was refused: so is the series */
+        b->refused = sf->refused;
+        b->conflict = sf->conflict;
+        refuse(d, ss, (enum invalid_reason)(sf->refused - 1));
+        if (b->conflict != NULL)
+            b->conflict->records++;
         return;
     }
     for (uint16_t i = 0; i < v->nlabels; i++) {
         values[i] = v->labels[i].ptr;
         lens[i] = v->labels[i].len;
     }
-    if (store_series(d->st, *fp, values, lens, &b->s) < 0)
-        refuse(d, ss, INV_BAD_DEFINITION);
-    else if (b->s->fam->type == SHMET_TYPE_HISTOGRAM)
-        b->hist = b->s->v.h.buckets;
+    bind_series(d, idx, ss, sf, v->id, b, values, lens);
 }
 
 /* Read every definition the producer has published so far. */
@@ -269,22 +401,33 @@ static void scan_arena(struct drain *d, uint32_t idx, struct slot_state *ss)
             continue;
         }
         if (v.kind == SHMET_DEF_FAMILY)
-            def_family(d, ss, &v);
+            def_family(d, idx, ss, &v);
         else
-            def_series(d, ss, &v);
+            def_series(d, idx, ss, &v);
     }
 }
 
 /* ---- records ----------------------------------------------------------- */
 
-static struct binding *resolve(struct drain *d, uint32_t idx, struct slot_state *ss, uint32_t id)
+/* The binding of id, reading the definitions published since the last
+ * look when it has none yet; NULL while id is undefined. A refused id's
+ * binding is answered too (refused set, s NULL). */
+static struct binding *lookup(struct drain *d, uint32_t idx, struct slot_state *ss, uint32_t id)
 {
     struct binding *b = idmap_get(&ss->series, id);
 
-    if (b == NULL || b->s == NULL) {
+    if (b == NULL || (b->s == NULL && !b->refused)) {
         scan_arena(d, idx, ss);
         b = idmap_get(&ss->series, id);
     }
+    return (b != NULL && (b->s != NULL || b->refused)) ? b : NULL;
+}
+
+/* The binding of id when it has a series. */
+static struct binding *resolve(struct drain *d, uint32_t idx, struct slot_state *ss, uint32_t id)
+{
+    struct binding *b = lookup(d, idx, ss, id);
+
     return (b != NULL && b->s != NULL) ? b : NULL;
 }
 
@@ -293,7 +436,7 @@ static void apply_gauge(struct drain *d, struct slot_state *ss, struct binding *
 {
     struct store_series *s = b->s;
 
-    if (s->fam->gauge_mode == SHMET_GAUGE_LAST) {
+    if (s->def->gauge_mode == SHMET_GAUGE_LAST) { /* the series' own mode */
         store_gauge_set_last(d->st, s, op == SHMET_OP_GAUGE_SET ? v : s->v.g.last + v);
         return;
     }
@@ -321,8 +464,14 @@ static void apply(struct drain *d, uint32_t idx, struct slot_state *ss,
         refuse(d, ss, INV_BAD_OP);
         return;
     }
-    if ((b = resolve(d, idx, ss, r->series)) == NULL) {
+    if ((b = lookup(d, idx, ss, r->series)) == NULL) {
         refuse(d, ss, INV_UNKNOWN_SERIES);
+        return;
+    }
+    if (b->refused) {
+        refuse(d, ss, (enum invalid_reason)(b->refused - 1));
+        if (b->refused == INV_FAMILY_CONFLICT + 1 && b->conflict != NULL)
+            b->conflict->records++;
         return;
     }
     type = b->s->fam->type;
@@ -349,6 +498,10 @@ static void apply(struct drain *d, uint32_t idx, struct slot_state *ss,
         break;
     }
     b->s->touched = true;
+    if (b->fold != STORE_FOLD_NONE)
+        b->s->fam->overflow_samples[b->fold]++;
+    if (b->mismatch)
+        b->s->fam->mismatch_samples++;
     ss->samples++;
     d->samples_total++;
     d->slot_samples[idx]++;
@@ -470,6 +623,8 @@ uint64_t drain_slot(struct drain *d, uint32_t idx)
     }
     note_drops(d, idx, ss);
     if (state == SHMET_SLOT_DEAD && shmet__slot_free(d->seg, idx, gen) == 0) {
+        log_producer(LOG_LEVEL_DEBUG, idx, ss->pid, "left (generation %u): drained, slot freed",
+                     gen);
         d->slots_freed++;
         slot_detach(ss);
     }
@@ -520,6 +675,35 @@ static int owner_lock_take(struct drain *d, uint32_t idx, uint32_t gen)
     return rc == 0 ? 1 : -1;
 }
 
+/* A producer that died without retiring its slot, at info: worth an
+ * operator's eye, but a pre-fork server recycling thousands of workers
+ * must not flood the log, so at most DEATHS_TOLD lines per DEATHS_WINDOW,
+ * then one line counting the rest. */
+#define DEATHS_TOLD 10u
+#define DEATHS_WINDOW_NS UINT64_C(10000000000)
+
+static void tell_death(uint32_t idx, int32_t pid, uint32_t gen)
+{
+    static uint64_t window_end;
+    static uint32_t told, quiet;
+    uint64_t now = shmet__now_ns();
+
+    if (now >= window_end) {
+        if (quiet > 0)
+            log_info("%u more producers died in the last %u s without a line each", quiet,
+                     (unsigned)(DEATHS_WINDOW_NS / 1000000000u));
+        window_end = now + DEATHS_WINDOW_NS;
+        told = quiet = 0;
+    }
+    if (told++ < DEATHS_TOLD)
+        log_producer(LOG_LEVEL_INFO, idx, pid,
+                     "died without retiring its slot (generation %u): drained what it left, "
+                     "dropped its gauge values, freed the slot",
+                     gen);
+    else
+        quiet++;
+}
+
 bool drain_owner_gone(struct drain *d, uint32_t idx, uint32_t gen)
 {
     int locked;
@@ -530,7 +714,11 @@ bool drain_owner_gone(struct drain *d, uint32_t idx, uint32_t gen)
     locked = owner_lock_take(d, idx, gen);
     if (locked == 0)
         return false;
+    /* RELAXED: a report; the owner wrote it before its ACTIVE state. */
+    int32_t pid = atomic_load_explicit(&shmet__slot(d->seg, idx)->pid, memory_order_relaxed);
     bool retired = shmet__slot_retire(d->seg, idx, gen) == 0;
+    if (retired)
+        tell_death(idx, pid, gen);
     (void)drain_slot(d, idx);
     /* DEAD (or FREE) now: claimers skip it until it is FREE anyway. */
     if (locked == 1)
@@ -622,7 +810,7 @@ int drain_restore_gauge(struct drain *d, uint32_t idx, uint32_t id, double value
     ss = &d->slots[idx];
     b = resolve(d, idx, ss, id);
     if (b == NULL || b->s->fam->type != SHMET_TYPE_GAUGE ||
-        b->s->fam->gauge_mode == SHMET_GAUGE_LAST)
+        b->s->def->gauge_mode == SHMET_GAUGE_LAST)
         return -EINVAL;
     if (b->g == NULL && (b->g = store_gauge_join(b->s)) == NULL)
         return -ENOMEM;
@@ -670,8 +858,12 @@ uint32_t drain_reclaim_claims(struct drain *d)
          * unless the word still names this claimer. */
         int32_t claimer = atomic_load_explicit(&sl->claimer, memory_order_acquire);
         if (claimer != 0 && claim_abandoned(d, i, claimer, rc == 0) &&
-            shmet__slot_unclaim(d->seg, i, claimer) == 0)
+            shmet__slot_unclaim(d->seg, i, claimer) == 0) {
+            log_producer(LOG_LEVEL_INFO, i, 0,
+                         "claimer (tid %d) died half way through its claim: slot given back",
+                         (int)claimer);
             n++;
+        }
         if (rc == 0)
             (void)shmet__slot_unlock(d->seg, i);
     }

@@ -22,9 +22,12 @@ enum invalid_reason {
     INV_TYPE_MISMATCH,   /* op does not fit the family's type */
     INV_BAD_VALUE,       /* negative or NaN counter increment, NaN observation */
     INV_BAD_DEFINITION,  /* arena entry malformed or names invalid */
-    INV_FAMILY_CONFLICT, /* same family name, different definition */
+    INV_FAMILY_CONFLICT, /* same family name, another type (and its records) */
     INV_RING_CORRUPT,    /* head not within one ring of tail */
     INV_BAD_STATE,       /* slot state or generation invalid */
+    INV_RESERVED_VALUE,  /* a series other than its family's declared
+                          * __overflow__ with a value "__overflow__" */
+    INV_DEFINITION_LIMIT, /* a family already holding STORE_DEFS_MAX definitions */
     INV_COUNT,
 };
 
@@ -38,9 +41,15 @@ struct idmap {
 };
 
 struct binding {
-    struct store_series *s;
+    struct store_series *s;  /* NULL while undefined, or refused */
     struct gauge_contrib *g; /* this producer's contribution, gauges only */
-    uint64_t *hist;          /* s's bucket counts, histograms only: prefetched */
+    union {
+        uint64_t *hist;                  /* s's bucket counts, histograms only: prefetched */
+        struct store_conflict *conflict; /* refused for a type conflict: counted there */
+    };
+    uint8_t refused; /* enum invalid_reason + 1: every record of the id is refused */
+    uint8_t fold;    /* enum store_fold: why s is the family's placeholder */
+    bool mismatch;   /* s has another layout than the producer's definition */
 };
 
 struct slot_state {

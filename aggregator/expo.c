@@ -5,6 +5,12 @@
  * escapes the double quote; label values escape all three in both.
  * OpenMetrics names a counter family without its _total suffix and ends
  * with "# EOF".
+ *
+ * A family with several definitions (tag-family-defs in store.h) is one
+ * block: one HELP (the newest definition's) and TYPE, then every series
+ * with its own labels, and for histograms its own buckets. Both formats
+ * allow the series of a family to differ in label names; a series' lines
+ * (buckets, _sum, _count) stay together.
  */
 #include <errno.h>
 #include <math.h>
@@ -57,11 +63,13 @@ static void family_header(struct buf *b, const struct store_family *f, enum expo
 {
     size_t n = family_name_len(f, fmt);
 
-    if (f->help[0] != '\0') { /* no HELP line rather than an empty one */
+    const char *help = f->cur->help;
+
+    if (help[0] != '\0') { /* no HELP line rather than an empty one */
         buf_str(b, "# HELP ");
         buf_put(b, f->name, n);
         buf_char(b, ' ');
-        put_escaped(b, f->help, strlen(f->help), fmt == EXPO_OPENMETRICS);
+        put_escaped(b, help, strlen(help), fmt == EXPO_OPENMETRICS);
         buf_char(b, '\n');
     }
     buf_str(b, "# TYPE ");
@@ -71,10 +79,10 @@ static void family_header(struct buf *b, const struct store_family *f, enum expo
     buf_char(b, '\n');
 }
 
-static bool clashes(const struct store_family *f, const char *name)
+static bool clashes(const struct store_def *d, const char *name)
 {
-    for (uint16_t i = 0; i < f->nlabels; i++)
-        if (strcmp(f->labels[i], name) == 0)
+    for (uint16_t i = 0; i < d->nlabels; i++)
+        if (strcmp(d->labels[i], name) == 0)
             return true;
     return false;
 }
@@ -97,10 +105,10 @@ static const char *own_labels(struct store_series *s, size_t *len)
     struct buf t;
     bool first = true;
 
-    if (s->label_text == NULL && s->fam->nlabels > 0) {
+    if (s->label_text == NULL && s->def->nlabels > 0) {
         buf_init(&t);
-        for (uint16_t i = 0; i < s->fam->nlabels; i++)
-            put_pair(&t, &first, s->fam->labels[i], s->values[i], s->lens[i]);
+        for (uint16_t i = 0; i < s->def->nlabels; i++)
+            put_pair(&t, &first, s->def->labels[i], s->values[i], s->lens[i]);
         if (buf_failed(&t) || t.len > UINT32_MAX) {
             buf_free(&t);
             return NULL;
@@ -109,7 +117,7 @@ static const char *own_labels(struct store_series *s, size_t *len)
         s->label_text_len = (uint32_t)t.len;
     }
     *len = s->label_text_len;
-    return s->fam->nlabels > 0 ? s->label_text : "";
+    return s->def->nlabels > 0 ? s->label_text : "";
 }
 
 /* The series' labels without the closing brace ("{a=\"x\",b=\"y\""), or
@@ -135,14 +143,14 @@ static void label_prefix(struct buf *lb, struct store_series *s, const struct bu
     *any = consts->len > 0 || n > 0;
 }
 
-/* The constant labels that a family does not override, escaped. */
-static void family_consts(struct buf *cb, const struct store_family *f, const struct expo_opts *o)
+/* The constant labels that a definition does not override, escaped. */
+static void def_consts(struct buf *cb, const struct store_def *d, const struct expo_opts *o)
 {
     bool first = true;
 
     cb->len = 0;
     for (size_t i = 0; i < o->nconsts; i++)
-        if (!clashes(f, o->consts[i].name))
+        if (!clashes(d, o->consts[i].name))
             put_pair(cb, &first, o->consts[i].name, o->consts[i].value,
                      strlen(o->consts[i].value));
 }
@@ -186,29 +194,29 @@ static void sample(struct buf *b, const char *name, size_t nlen, const char *suf
  * with their buckets only, since _count may not appear without _sum. */
 static bool om_sum_allowed(const struct store_series *s)
 {
-    const struct store_family *f = s->fam;
+    const struct store_def *d = s->def;
 
-    return !(f->nbounds > 0 && f->bounds[0] < 0) && !(s->v.h.sum < 0);
+    return !(d->nbounds > 0 && d->bounds[0] < 0) && !(s->v.h.sum < 0);
 }
 
 /* The bucket lines of one histogram family differ only in the series'
  * labels, the le value and the count: each is written as three copies,
  * "name_bucket{labels" (once per series), ",le=\"0.5\"} " (once per
- * family) and the count, into room reserved once per series. */
+ * definition) and the count, into room reserved once per series. */
 struct le_tails {
     char text[SHMET_BOUNDS_MAX + 1][48]; /* ,le="X"}<space> */
     uint8_t len[SHMET_BOUNDS_MAX + 1];
     size_t max;
 };
 
-static void le_tails_make(struct le_tails *t, const struct store_family *f, bool any)
+static void le_tails_make(struct le_tails *t, const struct store_def *d, bool any)
 {
     char v[32];
 
     t->max = 0;
-    for (uint32_t i = 0; i <= f->nbounds; i++) {
-        size_t n = i < f->nbounds ? fmt_double(v, f->bounds[i]) : 4;
-        if (i == f->nbounds)
+    for (uint32_t i = 0; i <= d->nbounds; i++) {
+        size_t n = i < d->nbounds ? fmt_double(v, d->bounds[i]) : 4;
+        if (i == d->nbounds)
             memcpy(v, "+Inf", 5);
         t->len[i] = (uint8_t)snprintf(t->text[i], sizeof(t->text[i]), "%sle=\"%.*s\"} ",
                                       any ? "," : "", (int)n, v);
@@ -220,15 +228,16 @@ static void render_histogram(struct buf *b, const struct store_series *s, const 
                              bool any, const struct le_tails *t, bool om)
 {
     const struct store_family *f = s->fam;
+    uint32_t nbounds = s->def->nbounds;
     size_t nlen = strlen(f->name), head = nlen + 7 + lb->len;
     uint64_t acc = 0;
     char v[32];
     size_t vlen;
 
-    if (!buf_reserve(b, (f->nbounds + 1) * (head + t->max + 21)))
+    if (!buf_reserve(b, (nbounds + 1) * (head + t->max + 21)))
         return;
     char *w = b->data + b->len;
-    for (uint32_t i = 0; i <= f->nbounds; i++) {
+    for (uint32_t i = 0; i <= nbounds; i++) {
         acc += s->v.h.buckets[i];
         memcpy(w, f->name, nlen);
         memcpy(w + nlen, "_bucket", 7);
@@ -248,11 +257,19 @@ static void render_histogram(struct buf *b, const struct store_series *s, const 
     sample(b, f->name, nlen, "_count", lb, any, NULL, 0, v, vlen);
 }
 
+/* The le tails of s's definition for the labels written (any), made
+ * again only when either changed since the series before. */
+struct tails_cache {
+    struct le_tails t;
+    const struct store_def *def;
+    bool any;
+};
+
 static int render_family(struct buf *b, struct store_family *f, enum expo_format fmt,
                          const struct expo_opts *o, struct buf *lb, struct buf *cb)
 {
-    static struct le_tails tails;
-    bool tails_any = false, tails_made = false;
+    static struct tails_cache tc;
+    const struct store_def *consts_of = NULL;
     struct store_series *const *ss = store_series_sorted(f);
     size_t nlen = family_name_len(f, fmt);
     const char *suffix = (fmt == EXPO_OPENMETRICS && f->type == SHMET_TYPE_COUNTER) ? "_total" : "";
@@ -262,23 +279,27 @@ static int render_family(struct buf *b, struct store_family *f, enum expo_format
     if (ss == NULL)
         return -ENOMEM;
     family_header(b, f, fmt);
-    family_consts(cb, f, o);
+    tc.def = NULL;
     for (uint32_t i = 0; i < f->nseries; i++) {
         struct store_series *s = ss[i];
         if (!store_series_visible(s))
             continue;
+        if (s->def != consts_of) { /* sorted by definition: rarely */
+            def_consts(cb, s->def, o);
+            consts_of = s->def;
+        }
         label_prefix(lb, s, cb, &any);
         if (f->type == SHMET_TYPE_HISTOGRAM) {
-            if (!tails_made || tails_any != any) /* any is the same for the family */
-                le_tails_make(&tails, f, any);
-            tails_made = true;
-            tails_any = any;
-            render_histogram(b, s, lb, any, &tails, fmt == EXPO_OPENMETRICS);
+            if (tc.def != s->def || tc.any != any)
+                le_tails_make(&tc.t, s->def, any);
+            tc.def = s->def;
+            tc.any = any;
+            render_histogram(b, s, lb, any, &tc.t, fmt == EXPO_OPENMETRICS);
             continue;
         }
         double val = f->type == SHMET_TYPE_COUNTER ? s->v.counter : store_gauge_value(s);
-        if (f->type == SHMET_TYPE_GAUGE && isnan(val) && f->gauge_mode != SHMET_GAUGE_LAST &&
-            f->gauge_mode != SHMET_GAUGE_SUM)
+        if (f->type == SHMET_TYPE_GAUGE && isnan(val) && s->def->gauge_mode != SHMET_GAUGE_LAST &&
+            s->def->gauge_mode != SHMET_GAUGE_SUM)
             continue; /* MAX/MIN without a live producer: absent */
         sample(b, f->name, nlen, suffix, lb, any, NULL, 0, v, fmt_double(v, val));
     }

@@ -2,6 +2,11 @@
 /*
  * aggregator/selfmetrics.c - see selfmetrics.h. Counters here are set to
  * the drain's running totals (which only grow) rather than incremented.
+ * Per family: its series (the placeholder not counted), label sets folded
+ * by the cap, samples that reached the placeholder by reason, and its
+ * definitions (tag-family-defs in store.h): how many, the samples counted
+ * into a series of another layout (families with more than one), and the
+ * records refused for a definition of another type (families with one).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,14 +19,18 @@
 static const double duration_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
                                          0.01,   0.025,   0.05,   0.1,   0.25,   1};
 
-static int fam(struct store *st, const char *name, const char *help, uint8_t type,
-               const char *label, struct store_family **out)
+/* A family of the aggregator's own with no label, label, or label and
+ * label2. */
+static int fam2(struct store *st, const char *name, const char *help, uint8_t type,
+                const char *label, const char *label2, struct store_family **out)
 {
-    const char *labels[2] = {label, NULL};
-    uint32_t lens[2] = {label ? (uint32_t)strlen(label) : 0, 0};
+    const char *labels[2] = {label, label2};
+    uint32_t lens[2] = {label ? (uint32_t)strlen(label) : 0,
+                        label2 ? (uint32_t)strlen(label2) : 0};
     struct family_spec s = {.name = name, .name_len = strlen(name), .help = help,
                             .help_len = strlen(help), .type = type,
-                            .gauge_mode = SHMET_GAUGE_LAST, .nlabels = label ? 1 : 0,
+                            .gauge_mode = SHMET_GAUGE_LAST,
+                            .nlabels = (uint16_t)(label ? (label2 ? 2 : 1) : 0),
                             .labels = labels, .label_lens = lens};
     int rc;
 
@@ -33,6 +42,12 @@ static int fam(struct store *st, const char *name, const char *help, uint8_t typ
     if (rc == 0)
         (*out)->internal = true;
     return rc;
+}
+
+static int fam(struct store *st, const char *name, const char *help, uint8_t type,
+               const char *label, struct store_family **out)
+{
+    return fam2(st, name, help, type, label, NULL, out);
 }
 
 /* The series of f with one label value (or none). */
@@ -63,8 +78,9 @@ int self_init(struct selfmetrics *m, struct store *st, const struct drain *d)
     rc |= fam(st, "shmetrics_invalid_records_total",
               "Records and definitions refused as invalid, by reason.", SHMET_TYPE_COUNTER,
               "reason", &m->invalid);
-    rc |= fam(st, "shmetrics_series", "Series held, by family.", SHMET_TYPE_GAUGE, "family",
-              &m->series);
+    rc |= fam(st, "shmetrics_series",
+              "Series held (the __overflow__ series not counted), by family.", SHMET_TYPE_GAUGE,
+              "family", &m->series);
     rc |= fam(st, "shmetrics_series_overflow_total",
               "New series folded into __overflow__ by the per-family cap, by family.",
               SHMET_TYPE_COUNTER, "family", &m->folded);
@@ -89,6 +105,24 @@ int self_init(struct selfmetrics *m, struct store *st, const struct drain *d)
               SHMET_TYPE_HISTOGRAM, NULL, &m->drain_seconds);
     rc |= fam(st, "shmetrics_scrape_duration_seconds", "Time to render one /metrics response.",
               SHMET_TYPE_HISTOGRAM, NULL, &m->scrape_seconds);
+    rc |= fam2(st, "shmetrics_overflow_samples_total",
+               "Samples that reached a family's __overflow__ series, by family and reason: arena "
+               "(the producer's definition arena was full), cardinality "
+               "(--max-series-per-family).",
+               SHMET_TYPE_COUNTER, "family", "reason", &m->overflow_samples);
+    rc |= fam(st, "shmetrics_family_definitions",
+              "Definitions of a family served side by side (a rolling deploy changed its labels, "
+              "help, buckets or gauge mode), by family.",
+              SHMET_TYPE_GAUGE, "family", &m->definitions);
+    rc |= fam(st, "shmetrics_definition_mismatch_samples_total",
+              "Samples recorded under one definition of a family and counted into a series made "
+              "by another with other buckets or gauge mode, by family (those with more than one "
+              "definition).",
+              SHMET_TYPE_COUNTER, "family", &m->mismatch);
+    rc |= fam2(st, "shmetrics_family_conflicts_total",
+               "Definitions, series definitions and samples refused because they define a family "
+               "as another type than it has, by family and the type refused.",
+               SHMET_TYPE_COUNTER, "family", "type", &m->conflicts);
     rc |= fam(st, "shmetrics_build_info", "Version of shmetricsd and of the segment ABI.",
               SHMET_TYPE_GAUGE, "version", &m->build);
     if (rc != 0)
@@ -122,6 +156,52 @@ static void set_gauge(struct store *st, struct store_family *f, const char *v, d
         store_gauge_set_last(st, s, x);
 }
 
+/* The series of f with two label values. */
+static struct store_series *two(struct store *st, struct store_family *f, const char *a,
+                                const char *b)
+{
+    const char *v[2] = {a, b};
+    uint32_t len[2] = {(uint32_t)strlen(a), (uint32_t)strlen(b)};
+    struct store_series *s = NULL;
+
+    (void)store_series(st, f, v, len, &s);
+    return s;
+}
+
+static void set_counter2(struct store *st, struct store_family *f, const char *a, const char *b,
+                         double x)
+{
+    struct store_series *s = two(st, f, a, b);
+
+    if (s != NULL)
+        s->v.counter = x;
+}
+
+/* What a family's definitions and placeholder did. */
+static void update_family(struct selfmetrics *m, struct store *st, const struct store_family *f)
+{
+    set_gauge(st, m->series, f->name, store_family_series(f));
+    set_counter(st, m->folded, f->name, (double)f->folded);
+    set_counter2(st, m->overflow_samples, f->name, "arena",
+                 (double)f->overflow_samples[STORE_FOLD_ARENA]);
+    set_counter2(st, m->overflow_samples, f->name, "cardinality",
+                 (double)f->overflow_samples[STORE_FOLD_CARDINALITY]);
+    set_gauge(st, m->definitions, f->name, f->ndefs);
+    if (f->ndefs > 1)
+        set_counter(st, m->mismatch, f->name, (double)f->mismatch_samples);
+}
+
+/* Definitions refused as another type, of any family (the aggregator's
+ * own too: producers may not define those names). */
+static void update_conflicts(struct selfmetrics *m, struct store *st,
+                             const struct store_family *f)
+{
+    for (uint8_t t = SHMET_TYPE_COUNTER; t <= SHMET_TYPE_HISTOGRAM; t++)
+        if (f->conflicts[t] != NULL)
+            set_counter2(st, m->conflicts, f->name, store_type_name(t),
+                         (double)(f->conflicts[t]->definitions + f->conflicts[t]->records));
+}
+
 static void update_slots(struct selfmetrics *m, struct store *st, const struct drain *d)
 {
     char idx[16];
@@ -150,10 +230,9 @@ void self_update(struct selfmetrics *m, struct store *st, const struct drain *d,
                     (double)d->invalid[r]);
     for (uint32_t i = 0; i < st->nfamilies; i++) {
         struct store_family *f = st->families[i];
-        if (f->internal)
-            continue;
-        set_gauge(st, m->series, f->name, f->nseries);
-        set_counter(st, m->folded, f->name, (double)f->folded);
+        if (!f->internal)
+            update_family(m, st, f);
+        update_conflicts(m, st, f);
     }
     set_gauge(st, m->families, NULL, st->nfamilies);
 }

@@ -13,7 +13,7 @@
 struct selfmetrics {
     struct store_family *samples, *dropped, *invalid, *series, *folded, *producers, *noslot,
         *drain_seconds, *scrape_seconds, *build, *families, *slots_freed, *attaches, *lost,
-        *claims_reclaimed;
+        *claims_reclaimed, *overflow_samples, *definitions, *mismatch, *conflicts;
     struct store_series *drain_s, *scrape_s;
 };
 

@@ -5,7 +5,11 @@
  * exactly; gauges over live producers (without a drain to name them) and
  * the aggregator's own families do not; a damaged file is refused as a
  * whole and leaves the store empty; taking a checkpoint removes the file,
- * valid or not, so that it is never restored twice.
+ * valid or not, so that it is never restored twice. A family with several
+ * definitions comes back with all of them that hold series (and the
+ * newest, for its help), each series under its own, the placeholder by
+ * its mark; a version 1 file (one definition, the placeholder known by
+ * its values) still loads.
  */
 #include <math.h>
 #include <stdio.h>
@@ -94,7 +98,7 @@ static void test_checkpoint_roundtrip(void)
     CU_ASSERT_EQUAL(store_gauge_value(lookup(&b, "g_last", NULL)), -2.5);
     CU_ASSERT_PTR_NULL(store_family_find(&b, "g_sum", 5)); /* live producers set it again */
     CU_ASSERT_EQUAL(lookup(&b, "shmetrics_x_total", NULL)->v.counter, 0); /* not restored */
-    CU_ASSERT_STRING_EQUAL(store_family_find(&b, "h", 1)->help, "h\n\"x\"");
+    CU_ASSERT_STRING_EQUAL(store_family_find(&b, "h", 1)->cur->help, "h\n\"x\"");
     CU_ASSERT_EQUAL(access(path, F_OK), -1); /* taken */
     store_gauge_leave(g);
     store_fini(&a);
@@ -125,7 +129,7 @@ static void test_checkpoint_take_refuses_damage(void)
     static const char *const bad[] = {
         "{",
         "{\"format\":\"x\",\"version\":1,\"families\":[]}",
-        "{\"format\":\"shmetrics-checkpoint\",\"version\":2,\"families\":[]}",
+        "{\"format\":\"shmetrics-checkpoint\",\"version\":3,\"families\":[]}",
         /* a good family, then a negative counter: nothing may be kept */
         "{\"format\":\"shmetrics-checkpoint\",\"version\":1,\"families\":["
         "{\"name\":\"ok_total\",\"help\":\"\",\"type\":\"counter\",\"mode\":0,\"labels\":[],"
@@ -150,6 +154,27 @@ static void test_checkpoint_take_refuses_damage(void)
         "{\"slot\":0,\"generation\":1,\"pid\":-1,\"start_time\":1,\"gauges\":[]}]}",
         "{\"format\":\"shmetrics-checkpoint\",\"version\":1,\"families\":[],\"producers\":["
         "{\"slot\":0,\"generation\":1,\"pid\":1,\"start_time\":1,\"gauges\":[[3]]}]}",
+        /* version 2: no definitions, a series of a definition not there, an
+         * overflow mark on a family without labels, a counter "live", a
+         * mark that is not a boolean */
+        "{\"format\":\"shmetrics-checkpoint\",\"version\":2,\"families\":["
+        "{\"name\":\"a_total\",\"type\":\"counter\",\"definitions\":[],\"series\":[]}]}",
+        "{\"format\":\"shmetrics-checkpoint\",\"version\":2,\"families\":["
+        "{\"name\":\"a_total\",\"type\":\"counter\",\"definitions\":[{\"help\":\"\","
+        "\"mode\":0,\"labels\":[],\"bounds\":[]}],\"series\":[{\"definition\":1,"
+        "\"values\":[],\"value\":1}]}]}",
+        "{\"format\":\"shmetrics-checkpoint\",\"version\":2,\"families\":["
+        "{\"name\":\"a_total\",\"type\":\"counter\",\"definitions\":[{\"help\":\"\","
+        "\"mode\":0,\"labels\":[],\"bounds\":[]}],\"series\":[{\"definition\":0,"
+        "\"values\":[],\"value\":1,\"overflow\":true}]}]}",
+        "{\"format\":\"shmetrics-checkpoint\",\"version\":2,\"families\":["
+        "{\"name\":\"a_total\",\"type\":\"counter\",\"definitions\":[{\"help\":\"\","
+        "\"mode\":0,\"labels\":[\"k\"],\"bounds\":[]}],\"series\":["
+        "{\"definition\":0,\"values\":[\"a\"],\"live\":true}]}]}",
+        "{\"format\":\"shmetrics-checkpoint\",\"version\":2,\"families\":["
+        "{\"name\":\"a_total\",\"type\":\"counter\",\"definitions\":[{\"help\":\"\","
+        "\"mode\":0,\"labels\":[\"k\"],\"bounds\":[]}],\"series\":["
+        "{\"definition\":0,\"values\":[\"a\"],\"value\":1,\"overflow\":1}]}]}",
     };
     char err[256];
 
@@ -164,6 +189,198 @@ static void test_checkpoint_take_refuses_damage(void)
         CU_ASSERT_EQUAL(access(path, F_OK), -1); /* refused, and removed all the same */
         store_fini(&st);
     }
+}
+
+static struct store_def *def(struct store *st, const char *name, uint8_t type, uint8_t mode,
+                             const char *help, const char *const *labels, const double *b,
+                             uint32_t nb)
+{
+    uint32_t lens[4];
+    uint16_t n = 0;
+    struct store_def *d = NULL;
+
+    for (; labels != NULL && labels[n] != NULL; n++)
+        lens[n] = (uint32_t)strlen(labels[n]);
+    struct family_spec s = {.name = name, .name_len = strlen(name), .help = help,
+                            .help_len = strlen(help), .type = type, .gauge_mode = mode,
+                            .nlabels = n, .labels = labels, .label_lens = lens, .bounds = b,
+                            .nbounds = nb};
+    CU_ASSERT_EQUAL(store_define(st, &s, &d), 0);
+    return d;
+}
+
+static struct store_series *dser(struct store *st, struct store_def *d, const char *const *v)
+{
+    uint32_t lens[4];
+    struct store_series *s = NULL;
+
+    for (uint16_t i = 0; i < d->nlabels; i++)
+        lens[i] = (uint32_t)strlen(v[i]);
+    CU_ASSERT(store_series_def(st, d, v, lens, &s) >= 0);
+    return s;
+}
+
+/* The series of f with these labels (NULL-terminated name, value pairs). */
+static struct store_series *by_labels(struct store *st, const char *fam, const char *const *kv)
+{
+    struct store_family *f = store_family_find(st, fam, strlen(fam));
+    size_t n = 0;
+
+    while (kv[n] != NULL)
+        n += 2;
+    for (uint32_t i = 0; f != NULL && i < f->nseries; i++) {
+        struct store_series *s = f->series[i];
+        bool ok = !s->overflow && s->def->nlabels == n / 2;
+        for (uint16_t k = 0; ok && k < s->def->nlabels; k++)
+            ok = strcmp(s->def->labels[k], kv[2 * k]) == 0 &&
+                 strcmp(s->values[k], kv[2 * k + 1]) == 0;
+        if (ok)
+            return s;
+    }
+    return NULL;
+}
+
+static void test_checkpoint_definitions_roundtrip(void)
+{
+    static const double old_b[] = {1}, new_b[] = {1, 5};
+    const char *m[] = {"method", NULL}, *mc[] = {"method", "code", NULL}, *r[] = {"route", NULL};
+    const char *pool[] = {"pool", NULL};
+    struct store a, b;
+    char err[256];
+
+    CU_ASSERT_EQUAL_FATAL(store_init(&a, 100), 0);
+    CU_ASSERT_EQUAL_FATAL(store_init(&b, 100), 0);
+    struct store_def *da = def(&a, "r_total", SHMET_TYPE_COUNTER, 0, "Old.", m, NULL, 0);
+    def(&a, "r_total", SHMET_TYPE_COUNTER, 0, "Between.", m, NULL, 0); /* no series: forgotten */
+    struct store_def *dc = def(&a, "r_total", SHMET_TYPE_COUNTER, 0, "New.", mc, NULL, 0);
+    struct store_series *p;
+    dser(&a, da, (const char *[]){"GET"})->v.counter = 3;
+    dser(&a, dc, (const char *[]){"GET", "200"})->v.counter = 5;
+    CU_ASSERT_EQUAL_FATAL(store_overflow(&a, dc, &p), 0);
+    p->v.counter = 2;
+    p->touched = true;
+    dser(&a, dc, (const char *[]){SHMET_OVERFLOW_VALUE, "x"})->v.counter = 9; /* not p */
+    struct store_def *ho = def(&a, "lat", SHMET_TYPE_HISTOGRAM, 0, "L.", r, old_b, 1);
+    struct store_def *hn = def(&a, "lat", SHMET_TYPE_HISTOGRAM, 0, "L.", r, new_b, 2);
+    store_observe(dser(&a, ho, (const char *[]){"/a"}), 3);
+    store_observe(dser(&a, hn, (const char *[]){"/a"}), 0.5);
+    store_observe(dser(&a, hn, (const char *[]){"/b"}), 3);
+    struct store_def *gl = def(&a, "g", SHMET_TYPE_GAUGE, SHMET_GAUGE_LAST, "G.", NULL, NULL, 0);
+    struct store_def *gs = def(&a, "g", SHMET_TYPE_GAUGE, SHMET_GAUGE_SUM, "G.", pool, NULL, 0);
+    store_gauge_set_last(&a, dser(&a, gl, NULL), 4);
+    struct gauge_contrib *gc = store_gauge_join(dser(&a, gs, (const char *[]){"db"}));
+    gc->value = 8;
+    CU_ASSERT_EQUAL(checkpoint_save(&a, NULL, path), 0);
+    /* r_total: 4 series (the placeholder one), lat 2, g 2 (the SUM one live) */
+    CU_ASSERT_EQUAL(checkpoint_take(&b, NULL, path, err, sizeof(err)), 8);
+
+    struct store_family *f = store_family_find(&b, "r_total", 7);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_EQUAL(f->ndefs, 2);
+    CU_ASSERT_STRING_EQUAL(f->defs[0]->help, "Old.");
+    CU_ASSERT_STRING_EQUAL(f->cur->help, "New.");
+    CU_ASSERT_EQUAL(f->cur->nlabels, 2);
+    struct store_series *get = by_labels(&b, "r_total", (const char *[]){"method", "GET", NULL});
+    CU_ASSERT_PTR_NOT_NULL_FATAL(get);
+    CU_ASSERT(get->v.counter == 3 && get->def == f->defs[0]);
+    CU_ASSERT_EQUAL(by_labels(&b, "r_total", (const char *[]){"method", "GET", "code", "200", NULL})
+                        ->v.counter,
+                    5);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f->overflow);
+    CU_ASSERT_EQUAL(f->overflow->v.counter, 2);
+    CU_ASSERT(store_series_visible(f->overflow));
+    CU_ASSERT_EQUAL(by_labels(&b, "r_total",
+                              (const char *[]){"method", SHMET_OVERFLOW_VALUE, "code", "x", NULL})
+                        ->v.counter,
+                    9);
+    CU_ASSERT_EQUAL(store_family_series(f), 3);
+
+    struct store_family *h = store_family_find(&b, "lat", 3);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+    CU_ASSERT_EQUAL(h->ndefs, 2);
+    struct store_series *ha = by_labels(&b, "lat", (const char *[]){"route", "/a", NULL});
+    struct store_series *hb = by_labels(&b, "lat", (const char *[]){"route", "/b", NULL});
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ha);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(hb);
+    CU_ASSERT(ha->def->nbounds == 1 && ha->v.h.buckets[0] == 1 && ha->v.h.buckets[1] == 1);
+    CU_ASSERT(ha->v.h.count == 2 && ha->v.h.sum == 3.5);
+    CU_ASSERT(hb->def->nbounds == 2 && hb->v.h.buckets[1] == 1 && hb->v.h.count == 1);
+
+    struct store_family *g = store_family_find(&b, "g", 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    CU_ASSERT_EQUAL(g->ndefs, 2);
+    CU_ASSERT_EQUAL(g->cur->gauge_mode, SHMET_GAUGE_SUM); /* still the newest */
+    CU_ASSERT_EQUAL(store_gauge_value(by_labels(&b, "g", (const char *[]){NULL})), 4);
+    /* The SUM series is back, made by its definition, without a value:
+     * its producers bring their contributions. */
+    struct store_series *db = by_labels(&b, "g", (const char *[]){"pool", "db", NULL});
+    CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+    CU_ASSERT(db->def == g->cur && db->v.g.ncontribs == 0 && store_gauge_value(db) == 0);
+    store_gauge_leave(gc);
+    store_fini(&a);
+    store_fini(&b);
+}
+
+/* A checkpoint written before families had several definitions. */
+static void test_checkpoint_take_version1(void)
+{
+    struct store st;
+    char err[256];
+    FILE *fp = fopen(path, "w");
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+    fputs("{\"format\":\"shmetrics-checkpoint\",\"version\":1,\"families\":["
+          "{\"name\":\"u_total\",\"help\":\"U.\",\"type\":\"counter\",\"mode\":0,"
+          "\"labels\":[\"user\"],\"bounds\":[],\"series\":["
+          "{\"values\":[\"__overflow__\"],\"value\":4},{\"values\":[\"a\"],\"value\":1}]},"
+          "{\"name\":\"h\",\"help\":\"\",\"type\":\"histogram\",\"mode\":0,\"labels\":[],"
+          "\"bounds\":[1,2],\"series\":[{\"values\":[],\"buckets\":[1,0,2],\"sum\":7.5}]}],"
+          "\"producers\":[]}",
+          fp);
+    fclose(fp);
+    CU_ASSERT_EQUAL_FATAL(store_init(&st, 10), 0);
+    CU_ASSERT_EQUAL(checkpoint_take(&st, NULL, path, err, sizeof(err)), 3);
+    struct store_family *f = store_family_find(&st, "u_total", 7);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f->overflow);
+    CU_ASSERT_EQUAL(f->overflow->v.counter, 4);
+    CU_ASSERT_EQUAL(store_family_series(f), 1);
+    CU_ASSERT_EQUAL(by_labels(&st, "u_total", (const char *[]){"user", "a", NULL})->v.counter, 1);
+    CU_ASSERT_STRING_EQUAL(f->cur->help, "U.");
+    struct store_series *h = by_labels(&st, "h", (const char *[]){NULL});
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+    CU_ASSERT(h->v.h.count == 3 && h->v.h.buckets[2] == 2 && h->v.h.sum == 7.5);
+    store_fini(&st);
+}
+
+/* Restored under a lower cap: the label sets beyond it are added into
+ * the placeholder, nothing is lost. */
+static void test_checkpoint_take_lower_cap_folds(void)
+{
+    const char *k[] = {"k", NULL};
+    struct store a, b;
+    char err[256];
+
+    CU_ASSERT_EQUAL_FATAL(store_init(&a, 100), 0);
+    CU_ASSERT_EQUAL_FATAL(store_init(&b, 1), 0);
+    struct store_def *d = def(&a, "c_total", SHMET_TYPE_COUNTER, 0, "", k, NULL, 0);
+    dser(&a, d, (const char *[]){"x"})->v.counter = 1;
+    dser(&a, d, (const char *[]){"y"})->v.counter = 2;
+    dser(&a, d, (const char *[]){"z"})->v.counter = 4;
+    struct store_series *p;
+    CU_ASSERT_EQUAL_FATAL(store_overflow(&a, d, &p), 0); /* after the folded ones */
+    p->v.counter = 10;
+    p->touched = true;
+    CU_ASSERT_EQUAL(checkpoint_save(&a, NULL, path), 0);
+    CU_ASSERT_EQUAL(checkpoint_take(&b, NULL, path, err, sizeof(err)), 4);
+    struct store_family *f = store_family_find(&b, "c_total", 7);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_EQUAL(store_family_series(f), 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f->overflow);
+    CU_ASSERT_EQUAL(f->overflow->v.counter, 2 + 4 + 10);
+    CU_ASSERT_EQUAL(f->folded, 2);
+    store_fini(&a);
+    store_fini(&b);
 }
 
 /* A checkpoint is restored once: the second take finds no file. */
@@ -194,6 +411,9 @@ int main(void)
         {"test_checkpoint_take_missing", test_checkpoint_take_missing},
         {"test_checkpoint_take_refuses_damage", test_checkpoint_take_refuses_damage},
         {"test_checkpoint_take_once", test_checkpoint_take_once},
+        {"test_checkpoint_definitions_roundtrip", test_checkpoint_definitions_roundtrip},
+        {"test_checkpoint_take_version1", test_checkpoint_take_version1},
+        {"test_checkpoint_take_lower_cap_folds", test_checkpoint_take_lower_cap_folds},
     };
     char dir[] = "/tmp/shmet_ckpt_XXXXXX";
     int rc;

@@ -2,8 +2,11 @@
 /*
  * tests/aggregator/test_expo.c - exposition, byte-exact against golden
  * files for both formats (escaping of HELP and label values, constant
- * labels, cumulative buckets, OpenMetrics counter naming and # EOF), and
- * float formatting: shortest round-trip text, never "-nan".
+ * labels, cumulative buckets, OpenMetrics counter naming and # EOF), a
+ * family with several definitions (one block, each series with its own
+ * labels and buckets, constant labels shadowed per definition, the
+ * newest help) and its __overflow__ placeholder, and float formatting:
+ * shortest round-trip text, never "-nan".
  */
 #include <float.h>
 #include <math.h>
@@ -57,7 +60,7 @@ static struct store_series *series(struct store *st, struct store_family *f,
     uint32_t lens[8];
     struct store_series *s = NULL;
 
-    for (uint16_t i = 0; i < f->nlabels; i++)
+    for (uint16_t i = 0; i < f->cur->nlabels; i++)
         lens[i] = (uint32_t)strlen(v[i]);
     CU_ASSERT_EQUAL(store_series(st, f, v, lens, &s), 0);
     return s;
@@ -201,6 +204,113 @@ static void test_expo_render_negative_histogram(void)
     store_fini(&st);
 }
 
+/* The definition of name with labels (NULL-terminated), help, bounds. */
+static struct store_def *def(struct store *st, const char *name, uint8_t type, const char *help,
+                             const char *const *labels, const double *b, uint32_t nb)
+{
+    uint32_t lens[8];
+    uint16_t n = 0;
+    struct store_def *d = NULL;
+
+    for (; labels != NULL && labels[n] != NULL; n++)
+        lens[n] = (uint32_t)strlen(labels[n]);
+    struct family_spec s = {.name = name, .name_len = strlen(name), .help = help,
+                            .help_len = strlen(help), .type = type, .nlabels = n,
+                            .labels = labels, .label_lens = lens, .bounds = b, .nbounds = nb};
+    CU_ASSERT_EQUAL(store_define(st, &s, &d), 0);
+    return d;
+}
+
+static struct store_series *dser(struct store *st, struct store_def *d, const char *const *v)
+{
+    uint32_t lens[8];
+    struct store_series *s = NULL;
+
+    for (uint16_t i = 0; i < d->nlabels; i++)
+        lens[i] = (uint32_t)strlen(v[i]);
+    CU_ASSERT(store_series_def(st, d, v, lens, &s) >= 0);
+    return s;
+}
+
+static char *render(struct store *st, enum expo_format fmt, const struct expo_opts *o,
+                    struct buf *b)
+{
+    b->len = 0;
+    CU_ASSERT_EQUAL(expo_render(st, fmt, o, b), 0);
+    buf_char(b, '\0');
+    return b->data;
+}
+
+/* A rolling deploy's families: one HELP (the newest) and TYPE per name,
+ * each series with its own label names, each histogram series with its
+ * own buckets; a constant label is shadowed only for the definitions that
+ * have a label of its name; the placeholder, once reached, is served. */
+static void test_expo_render_definitions(void)
+{
+    static const double old_b[] = {1}, new_b[] = {1, 5};
+    const char *m[] = {"method", NULL}, *mc[] = {"method", "code", NULL}, *r[] = {"route", NULL};
+    const char *u[] = {"user", NULL};
+    struct store st;
+    struct buf b;
+
+    CU_ASSERT_EQUAL_FATAL(store_init(&st, 100), 0);
+    struct store_def *a = def(&st, "r_total", SHMET_TYPE_COUNTER, "Old.", m, NULL, 0);
+    struct store_def *c = def(&st, "r_total", SHMET_TYPE_COUNTER, "New.", mc, NULL, 0);
+    dser(&st, c, (const char *[]){"GET", "200"})->v.counter = 5;
+    dser(&st, a, (const char *[]){"GET"})->v.counter = 3;
+    CU_ASSERT_PTR_EQUAL(dser(&st, c, (const char *[]){"GET", ""}),
+                        dser(&st, a, (const char *[]){"GET"}));
+    struct store_def *ho = def(&st, "lat", SHMET_TYPE_HISTOGRAM, "L.", r, old_b, 1);
+    struct store_def *hn = def(&st, "lat", SHMET_TYPE_HISTOGRAM, "L.", r, new_b, 2);
+    struct store_series *sa = dser(&st, ho, (const char *[]){"/a"});
+    struct store_series *sb = dser(&st, hn, (const char *[]){"/b"});
+    store_observe(dser(&st, hn, (const char *[]){"/a"}), 0.5); /* /a: the old buckets */
+    store_observe(sa, 3);
+    store_observe(sb, 3);
+    struct store_def *ud = def(&st, "u_total", SHMET_TYPE_COUNTER, "", u, NULL, 0);
+    struct store_series *p;
+    dser(&st, ud, (const char *[]){"bob"})->v.counter = 1;
+    CU_ASSERT_EQUAL_FATAL(store_overflow(&st, ud, &p), 0);
+    buf_init(&b);
+    CU_ASSERT_STRING_EQUAL(render(&st, EXPO_TEXT, NULL, &b),
+                           "# HELP lat L.\n"
+                           "# TYPE lat histogram\n"
+                           "lat_bucket{route=\"/a\",le=\"1\"} 1\n"
+                           "lat_bucket{route=\"/a\",le=\"+Inf\"} 2\n"
+                           "lat_sum{route=\"/a\"} 3.5\n"
+                           "lat_count{route=\"/a\"} 2\n"
+                           "lat_bucket{route=\"/b\",le=\"1\"} 0\n"
+                           "lat_bucket{route=\"/b\",le=\"5\"} 1\n"
+                           "lat_bucket{route=\"/b\",le=\"+Inf\"} 1\n"
+                           "lat_sum{route=\"/b\"} 3\n"
+                           "lat_count{route=\"/b\"} 1\n"
+                           "# HELP r_total New.\n"
+                           "# TYPE r_total counter\n"
+                           "r_total{method=\"GET\"} 3\n"
+                           "r_total{method=\"GET\",code=\"200\"} 5\n"
+                           "# TYPE u_total counter\n"
+                           "u_total{user=\"bob\"} 1\n");
+    p->v.counter = 2; /* reached: served */
+    p->touched = true;
+    static const struct const_label code = {"code", "x"};
+    static const struct expo_opts o = {.consts = &code, .nconsts = 1};
+    CU_ASSERT_PTR_NOT_NULL(strstr(render(&st, EXPO_TEXT, &o, &b),
+                                  "# HELP r_total New.\n"
+                                  "# TYPE r_total counter\n"
+                                  "r_total{code=\"x\",method=\"GET\"} 3\n"
+                                  "r_total{method=\"GET\",code=\"200\"} 5\n"
+                                  "# TYPE u_total counter\n"
+                                  "u_total{code=\"x\",user=\"__overflow__\"} 2\n"
+                                  "u_total{code=\"x\",user=\"bob\"} 1\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(render(&st, EXPO_OPENMETRICS, NULL, &b),
+                                  "# HELP r New.\n"
+                                  "# TYPE r counter\n"
+                                  "r_total{method=\"GET\"} 3\n"
+                                  "r_total{method=\"GET\",code=\"200\"} 5\n"));
+    buf_free(&b);
+    store_fini(&st);
+}
+
 static void test_fmt_double_cases(void)
 {
     static const struct {
@@ -334,6 +444,7 @@ int main(void)
         {"test_expo_render_openmetrics_golden", test_expo_render_openmetrics_golden},
         {"test_expo_render_empty", test_expo_render_empty},
         {"test_expo_render_negative_histogram", test_expo_render_negative_histogram},
+        {"test_expo_render_definitions", test_expo_render_definitions},
         {"test_fmt_double_cases", test_fmt_double_cases},
         {"test_fmt_double_roundtrip_random", test_fmt_double_roundtrip_random},
         {"test_fmt_double_matches_printf", test_fmt_double_matches_printf},
