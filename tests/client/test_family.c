@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "t_expect_err.h"
 #include "t_util.h"
 
 static char ns[96];
@@ -34,16 +35,6 @@ static void teardown(void)
     cl = NULL;
     t_ns_cleanup(ns);
 }
-
-/* call returns want_rc, and shmet_last_error() says exactly want. */
-#define EXPECT_ERR(call, want_rc, want)                                                            \
-    do {                                                                                           \
-        int rc_ = (call);                                                                          \
-        CU_ASSERT_EQUAL(rc_, want_rc);                                                             \
-        CU_ASSERT_STRING_EQUAL(shmet_last_error(), want);                                          \
-        if (strcmp(shmet_last_error(), want) != 0)                                                 \
-            fprintf(stderr, "\n    line %d: detail \"%s\"\n", __LINE__, shmet_last_error());       \
-    } while (0)
 
 #define NAME_RE "[a-zA-Z_:][a-zA-Z0-9_:]*"
 #define LABEL_RE "[a-zA-Z_][a-zA-Z0-9_]*"

@@ -12,6 +12,7 @@
 
 #include "client.h"
 #include "t_consumer.h"
+#include "t_expect_err.h"
 #include "t_util.h"
 
 static char ns[96];
@@ -39,16 +40,6 @@ static void teardown(void)
 }
 
 static const char *const labels2[] = {"a", "b", NULL};
-
-/* call returns want_rc, and shmet_last_error() says exactly want. */
-#define EXPECT_ERR(call, want_rc, want)                                                            \
-    do {                                                                                           \
-        int rc_ = (call);                                                                          \
-        CU_ASSERT_EQUAL(rc_, want_rc);                                                             \
-        CU_ASSERT_STRING_EQUAL(shmet_last_error(), want);                                          \
-        if (strcmp(shmet_last_error(), want) != 0)                                                 \
-            fprintf(stderr, "\n    line %d: detail \"%s\"\n", __LINE__, shmet_last_error());       \
-    } while (0)
 
 static void test_shmet_series_get_invalid_values(void)
 {

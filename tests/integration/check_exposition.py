@@ -17,8 +17,7 @@ import json
 import os
 import sys
 
-from prometheus_client.openmetrics.parser import \
-    text_string_to_metric_families as parse_openmetrics
+from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 from prometheus_client.parser import text_string_to_metric_families as parse_text
 
 failures = 0
@@ -64,7 +63,7 @@ def served(families):
         for s in fam.samples:
             key = (s.name, le_key(s.labels))
             if key in samples:
-                fail("duplicate sample %r" % (key,))
+                fail(f"duplicate sample {key!r}")
             samples[key] = s.value
     return samples, meta
 
@@ -89,14 +88,14 @@ def expected(expect, const):
 def compare(what, got, want):
     for key in sorted(set(got) | set(want), key=repr):
         if got.get(key) != want.get(key):
-            fail("%s: %r: served %r, recorded %r" % (what, key, got.get(key), want.get(key)))
+            fail(f"{what}: {key!r}: served {got.get(key)!r}, recorded {want.get(key)!r}")
 
 
 def parse(what, parser, body, want_samples, want_meta):
     try:
         families = list(parser(body))
     except Exception as e:  # the parsers raise ValueError and others
-        fail("%s: the parser refused it: %r" % (what, e))
+        fail(f"{what}: the parser refused it: {e!r}")
         return None
     samples, meta = served(families)
     compare(what + " samples", samples, want_samples)
@@ -121,10 +120,10 @@ def main():
 
     text, om = read(d, "text.txt"), read(d, "om.txt")
     if header(d, "text.hdr", "Content-Type") != "text/plain; version=0.0.4; charset=utf-8":
-        fail("text: Content-Type %r" % header(d, "text.hdr", "Content-Type"))
+        fail("text: Content-Type {!r}".format(header(d, "text.hdr", "Content-Type")))
     if header(d, "om.hdr", "Content-Type") != \
             "application/openmetrics-text; version=1.0.0; charset=utf-8":
-        fail("openmetrics: Content-Type %r" % header(d, "om.hdr", "Content-Type"))
+        fail("openmetrics: Content-Type {!r}".format(header(d, "om.hdr", "Content-Type")))
     t = parse("text 0.0.4", parse_text, text, want_samples, want_meta)
     o = parse("openmetrics", parse_openmetrics, om, want_samples, want_meta)
     if t is not None and o is not None:
@@ -132,9 +131,10 @@ def main():
 
     for name, identity in (("text_gz", text), ("om_gz", om)):
         if header(d, name + ".hdr", "Content-Encoding") != "gzip":
-            fail("%s: Content-Encoding %r" % (name, header(d, name + ".hdr", "Content-Encoding")))
+            enc = header(d, name + ".hdr", "Content-Encoding")
+            fail(f"{name}: Content-Encoding {enc!r}")
         if stable(read(d, name + ".txt")) != stable(identity):
-            fail("%s: the decoded body differs from the identity body" % name)
+            fail(f"{name}: the decoded body differs from the identity body")
     raw = read(d, "raw.gz", "rb")
     if header(d, "raw.hdr", "Content-Encoding") != "gzip" or raw[:2] != b"\x1f\x8b":
         fail("raw.gz: not a gzip body")
@@ -143,10 +143,9 @@ def main():
             if stable(gzip.decompress(raw).decode("utf-8")) != stable(text):
                 fail("raw.gz: decodes to another body")
         except (OSError, EOFError, UnicodeDecodeError) as e:
-            fail("raw.gz: %r" % e)
+            fail(f"raw.gz: {e!r}")
 
-    print("%d app_ samples checked in each of 2 formats; %d failures" %
-          (len(want_samples), failures))
+    print(f"{len(want_samples)} app_ samples checked in each of 2 formats; {failures} failures")
     return 1 if failures else 0
 
 

@@ -32,7 +32,7 @@ def api(base, path, **params):
     with urllib.request.urlopen(url, timeout=10) as r:
         doc = json.load(r)
     if doc.get("status") != "success":
-        raise RuntimeError("%s: %r" % (url, doc))
+        raise RuntimeError(f"{url}: {doc!r}")
     return doc["data"]
 
 
@@ -85,42 +85,41 @@ def main():
     counts, requests = report(path)
     k = counts.get("recorded")
     if k is None or counts.get("errors") != 0 or counts.get("sent") != counts.get("responses"):
-        fail("load report: %r" % counts)
+        fail(f"load report: {counts!r}")
         return 1
     if sum(requests.values()) != k:
-        fail("load report: request lines add up to %g, recorded %d" % (sum(requests.values()), k))
+        fail(f"load report: request lines add up to {sum(requests.values()):g}, recorded {k}")
 
     t0 = time.monotonic()
     got = wait_total(base, k, deadline)
     if got != k:
-        fail("sum(http_requests_total) is %r, recorded %d (waited %.1f s)" %
-             (got, k, time.monotonic() - t0))
+        fail(f"sum(http_requests_total) is {got!r}, recorded {k} "
+             f"(waited {time.monotonic() - t0:.1f} s)")
         return 1
-    print("sum(http_requests_total) == %d after %.1f s" % (k, time.monotonic() - t0))
+    print(f"sum(http_requests_total) == {k} after {time.monotonic() - t0:.1f} s")
 
     series = query(base, "http_requests_total")
     for key in sorted(set(series) | set(requests), key=sorted):
         if series.get(key) != requests.get(key):
-            fail("http_requests_total%s: Prometheus %r, load report %r" %
-                 (dict(key), series.get(key), requests.get(key)))
+            fail(f"http_requests_total{dict(key)}: Prometheus {series.get(key)!r}, "
+                 f"load report {requests.get(key)!r}")
     for h in ("http_request_duration_seconds", "http_request_size_bytes",
               "http_response_size_bytes"):
-        v = scalar(base, "sum(%s_count)" % h)
+        v = scalar(base, f"sum({h}_count)")
         if v != k:
-            fail("sum(%s_count) is %r, recorded %d" % (h, v, k))
+            fail(f"sum({h}_count) is {v!r}, recorded {k}")
     v = scalar(base, "sum(http_requests_in_progress)")
     if v != 0:
-        fail("sum(http_requests_in_progress) is %r after the load" % v)
+        fail(f"sum(http_requests_in_progress) is {v!r} after the load")
 
     targets = [t for t in api(base, "/api/v1/targets")["activeTargets"]
                if t["labels"].get("job") == job]
     if len(targets) != 1 or targets[0]["health"] != "up" or targets[0]["lastError"] != "":
-        fail("target: %r" % targets)
+        fail(f"target: {targets!r}")
     meta = api(base, "/api/v1/metadata", metric="http_requests")
     if [m.get("type") for m in meta.get("http_requests", [])] != ["counter"]:
-        fail("no counter metadata for family http_requests: not scraped as OpenMetrics? %r"
-             % meta)
-    print("%d series checked; %d failures" % (len(requests), failures))
+        fail(f"no counter metadata for family http_requests: not scraped as OpenMetrics? {meta!r}")
+    print(f"{len(requests)} series checked; {failures} failures")
     return 1 if failures else 0
 
 

@@ -410,6 +410,40 @@ static void scribble(struct fixture *fx, unsigned seed)
     }
 }
 
+/* check --attached: an error exactly while no shmetricsd drains the
+ * segment (no mark, or a stale heartbeat); plain check only warns. */
+static void expect_attached(const struct fixture *fx, int status)
+{
+    struct t_out o;
+
+    CU_ASSERT_EQUAL(t_tool(&o, "check", "--ns", fx->ns, "--attached", NULL), status);
+    CU_ASSERT_EQUAL(strstr(o.out, "header: no shmetricsd is draining this segment") != NULL,
+                    status == 1);
+    CU_ASSERT_EQUAL(strstr(o.out, "mount the same /dev/shm in both") != NULL, status == 1);
+    CU_ASSERT_STRING_EQUAL(o.err, "");
+    t_out_free(&o);
+}
+
+static void test_check_attached(void)
+{
+    struct fixture fx;
+    struct shmet_abi_header *h;
+
+    fx_make(&fx, "tool_ckatt");
+    h = fx.seg.hdr;
+    expect_check(&fx, 0, ": ok, no problems in the header and 4 slots");
+    expect_attached(&fx, 1);
+    /* What a running shmetricsd writes: its pid and a fresh heartbeat. */
+    atomic_store_explicit(&h->aggregator_pid, getpid(), memory_order_relaxed);
+    atomic_store_explicit(&h->heartbeat_ns, shmet__now_ns(), memory_order_relaxed);
+    expect_attached(&fx, 0);
+    /* It stopped ticking: taken for gone. */
+    atomic_store_explicit(&h->heartbeat_ns, shmet__now_ns() - 2 * SHMET_HEARTBEAT_STALE_NS,
+                          memory_order_relaxed);
+    expect_attached(&fx, 1);
+    fx_done(&fx);
+}
+
 static void test_never_crash_on_scribbled_segment(void)
 {
     static const char *const cmds[][4] = {
@@ -459,6 +493,7 @@ int main(void)
         {"test_check_truncated", test_check_truncated},
         {"test_check_abi_major", test_check_abi_major},
         {"test_fifo_is_refused_without_blocking", test_fifo_is_refused_without_blocking},
+        {"test_check_attached", test_check_attached},
         {"test_never_crash_on_scribbled_segment", test_never_crash_on_scribbled_segment},
     };
 

@@ -107,8 +107,9 @@ def main():
     if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         sys.exit("prom_multiproc.py: PROMETHEUS_MULTIPROC_DIR must be set before import")
 
-    import prometheus_client as pc
     from importlib import metadata
+
+    import prometheus_client as pc
 
     print(f"# prometheus_client {metadata.version('prometheus_client')} multiprocess mode, "
           f"python {sys.version.split()[0]}; timeit: {args.repeats} repeats of "

@@ -75,6 +75,13 @@ static const char *set_all(struct tool_args *a, const char *val)
     return NULL;
 }
 
+static const char *set_attached(struct tool_args *a, const char *val)
+{
+    (void)val;
+    a->attached = true;
+    return NULL;
+}
+
 static const char *set_slot(struct tool_args *a, const char *val)
 {
     uint64_t v;
@@ -172,6 +179,7 @@ static const struct opt_def opt_defs[] = {
     {"ns", OPT_NS, true, set_ns},
     {"json", OPT_JSON, false, set_json},
     {"all", OPT_ALL, false, set_all},
+    {"attached", OPT_ATTACHED, false, set_attached},
     {"slot", OPT_SLOT, true, set_slot},
     {"interval", OPT_INTERVAL, true, set_interval},
     {"count", OPT_COUNT, true, set_count},

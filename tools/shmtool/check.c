@@ -68,8 +68,9 @@ static bool all_zero(const uint8_t *p, size_t n)
     return true;
 }
 
-/* What attach does not check: the live fields and reserved bytes. */
-static void check_header(const struct shmet__seg *s, struct report *r)
+/* What attach does not check: the live fields and reserved bytes; with
+ * --attached, that a shmetricsd drains the segment. */
+static void check_header(const struct tool_args *a, const struct shmet__seg *s, struct report *r)
 {
     const struct shmet_abi_header *h = s->hdr;
     /* RELAXED: a report of an independently written field. */
@@ -79,6 +80,11 @@ static void check_header(const struct shmet__seg *s, struct report *r)
         problem(r, SEV_ERROR, "aggregator pid %d is not a valid pid", pid);
     else if (pid > 0 && !shmet__aggregator_live(h, shmet__now_ns()))
         problem(r, SEV_WARNING, "aggregator pid %d is not running (its heartbeat is stale)", pid);
+    if (a->attached && !shmet__aggregator_live(h, shmet__now_ns()))
+        problem(r, SEV_ERROR,
+                "no shmetricsd is draining this segment: what workers record stays in their "
+                "rings and is not served; start shmetricsd for this namespace, or, if it runs "
+                "in another container, mount the same /dev/shm in both");
     struct shmet__endpoint e;
     if (shmet__endpoint_read(h, &e) == -EBADMSG)
         problem(r, SEV_ERROR, "the published aggregator address is not a valid one");
@@ -138,7 +144,7 @@ int cmd_check(const struct tool_args *a)
     if (rc < 0) {
         attach_failed(a, rc, &r);
     } else {
-        check_header(&s, &r);
+        check_header(a, &s, &r);
         for (uint32_t i = 0; i < s.slots; i++)
             check_slot(&s, i, &r);
     }

@@ -14,7 +14,7 @@
 static const struct tool_cmd cmds[] = {
     {"info", OPT_NS | OPT_JSON | OPT_ALL, cmd_info, usage_info},
     {"series", OPT_NS | OPT_JSON | OPT_SLOT, cmd_series, usage_series},
-    {"check", OPT_NS | OPT_JSON, cmd_check, usage_check},
+    {"check", OPT_NS | OPT_JSON | OPT_ATTACHED, cmd_check, usage_check},
     {"watch", OPT_NS | OPT_INTERVAL | OPT_COUNT, cmd_watch, usage_watch},
     {"create", OPT_NS | OPT_GEOMETRY | OPT_MODE, cmd_create, usage_create},
     {"rm", OPT_NS, cmd_rm, usage_rm},

@@ -45,6 +45,7 @@ enum {
     OPT_COUNT = 1u << 5,
     OPT_GEOMETRY = 1u << 6, /* --slots, --ring-records, --arena-bytes */
     OPT_MODE = 1u << 7,     /* --mode, --group */
+    OPT_ATTACHED = 1u << 8, /* check --attached */
 };
 
 #define TOOL_PATH_MAX 4096
@@ -54,6 +55,7 @@ struct tool_args {
     char path[TOOL_PATH_MAX];   /* the segment's file */
     bool json;                  /* --json */
     bool all;                   /* info --all */
+    bool attached;              /* check --attached */
     bool has_slot;              /* series --slot given */
     uint32_t slot;              /* series --slot */
     double interval;            /* watch --interval, seconds */

@@ -141,7 +141,7 @@ const char usage_series[] =
     "  shmtool series --slot 0 --json\n";
 
 const char usage_check[] =
-    "Usage: shmtool check [--ns NAME] [--json]\n"
+    "Usage: shmtool check [--ns NAME] [--attached] [--json]\n"
     "\n"
     "Validate the whole segment and report each problem on its own line, as\n"
     "\"header: ...\" or \"slot N: ...\". Errors are corruption:\n"
@@ -168,6 +168,9 @@ const char usage_check[] =
     "\n"
     "Options:\n"
     "  --ns NAME   the namespace (default: $SHMETRICS_NS, else \"default\")\n"
+    "  --attached  also an error when no shmetricsd drains the segment (none\n"
+    "              attached, or its heartbeat is stale): a readiness check for a\n"
+    "              worker container that must share /dev/shm with shmetricsd\n"
     "  --json      print JSON, shaped as\n"
     "                {\"ns\", \"path\", \"ok\": bool, \"errors\": n, \"warnings\": n,\n"
     "                 \"unlisted\": n, \"problems\": [{\"slot\": n or null,\n"
