@@ -343,6 +343,7 @@ static void bind_series(struct drain *d, uint32_t idx, struct slot_state *ss,
     }
     b->s = s;
     b->mismatch = !store_def_same_layout(s->def, sf->def);
+    b->counted = b->fold != STORE_FOLD_NONE || b->mismatch;
     if (s->fam->type == SHMET_TYPE_HISTOGRAM)
         b->hist = s->v.h.buckets;
 }
@@ -464,15 +465,19 @@ static void apply(struct drain *d, uint32_t idx, struct slot_state *ss,
         refuse(d, ss, INV_BAD_OP);
         return;
     }
-    if ((b = lookup(d, idx, ss, r->series)) == NULL) {
-        refuse(d, ss, INV_UNKNOWN_SERIES);
-        return;
-    }
-    if (b->refused) {
-        refuse(d, ss, (enum invalid_reason)(b->refused - 1));
-        if (b->refused == INV_FAMILY_CONFLICT + 1 && b->conflict != NULL)
-            b->conflict->records++;
-        return;
+    /* The common case first: a bound id (a refused one has no series). */
+    b = idmap_get(&ss->series, r->series);
+    if (__builtin_expect(b == NULL || b->s == NULL, 0)) {
+        if ((b = lookup(d, idx, ss, r->series)) == NULL) {
+            refuse(d, ss, INV_UNKNOWN_SERIES);
+            return;
+        }
+        if (b->refused) {
+            refuse(d, ss, (enum invalid_reason)(b->refused - 1));
+            if (b->refused == INV_FAMILY_CONFLICT + 1 && b->conflict != NULL)
+                b->conflict->records++;
+            return;
+        }
     }
     type = b->s->fam->type;
     switch (r->op) {
@@ -498,10 +503,12 @@ static void apply(struct drain *d, uint32_t idx, struct slot_state *ss,
         break;
     }
     b->s->touched = true;
-    if (b->fold != STORE_FOLD_NONE)
-        b->s->fam->overflow_samples[b->fold]++;
-    if (b->mismatch)
-        b->s->fam->mismatch_samples++;
+    if (__builtin_expect(b->counted, 0)) {
+        if (b->fold != STORE_FOLD_NONE)
+            b->s->fam->overflow_samples[b->fold]++;
+        if (b->mismatch)
+            b->s->fam->mismatch_samples++;
+    }
     ss->samples++;
     d->samples_total++;
     d->slot_samples[idx]++;

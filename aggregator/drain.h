@@ -50,6 +50,7 @@ struct binding {
     uint8_t refused; /* enum invalid_reason + 1: every record of the id is refused */
     uint8_t fold;    /* enum store_fold: why s is the family's placeholder */
     bool mismatch;   /* s has another layout than the producer's definition */
+    bool counted;    /* fold or mismatch: its samples are also counted there */
 };
 
 struct slot_state {
