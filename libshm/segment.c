@@ -79,7 +79,7 @@ int shmet__seg_path(const char *ns, char *buf, size_t len)
 }
 
 /* The checkpoint a gracefully stopped shmetricsd keeps beside the segment
- * (aggregator/checkpoint.c); it belongs with the segment. */
+ * (aggregator/ingest/checkpoint.c); it belongs with the segment. */
 int shmet__state_path(const char *ns, char *buf, size_t len)
 {
     int n;

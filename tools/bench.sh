@@ -6,7 +6,7 @@
 # and StatsD), `drain` (aggregator merge throughput), `scrape` (render,
 # GET /metrics, memory per series), `e2e` (producers through a live
 # shmetricsd: throughput, drops, latency, idle CPU) and, when present,
-# tools/bench-python.sh (Python prometheus_client in multiprocess mode).
+# bench/python.sh (Python prometheus_client in multiprocess mode).
 # Writes a markdown report: the machine, each figure against its target,
 # every figure, and the exact commands; prints it at the end.
 #
@@ -75,8 +75,8 @@ else
     )
     PY_ARGS=""
 fi
-if [ -x "$ROOT/tools/bench-python.sh" ]; then
-    RUNS+=("$ROOT/tools/bench-python.sh $PY_ARGS")
+if [ -x "$ROOT/bench/python.sh" ]; then
+    RUNS+=("$ROOT/bench/python.sh $PY_ARGS")
 fi
 
 meminfo() { awk '/^MemTotal:/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo; }

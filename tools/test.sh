@@ -79,7 +79,7 @@ VENV=$BUILD_ROOT/venv
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/pip" install -q --disable-pip-version-check -r python/tests/requirements.txt
 "$VENV/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps ./python
-"$VENV/bin/ruff" check python examples tests tools
+"$VENV/bin/ruff" check python examples tests tools bench
 (cd python && "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests)
 
 if [ "$QUICK" = 1 ]; then

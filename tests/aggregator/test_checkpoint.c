@@ -19,7 +19,7 @@
 
 #include <shmetrics.h>
 
-#include "checkpoint.h"
+#include "ingest/checkpoint.h"
 #include "t_util.h"
 
 static char path[256];

@@ -24,10 +24,10 @@
 
 #include <shmetrics.h>
 
-#include "checkpoint.h"
-#include "debug.h"
-#include "drain.h"
-#include "expo.h"
+#include "ingest/checkpoint.h"
+#include "render/debug.h"
+#include "ingest/drain.h"
+#include "render/expo.h"
 #include "t_util.h"
 
 struct fixture {

@@ -16,7 +16,7 @@
 
 #include <shmetrics.h>
 
-#include "expo.h"
+#include "render/expo.h"
 #include "t_util.h"
 
 static char *slurp(const char *path, size_t *len)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/aggregator/test_gzip.c - aggregator/gzip.c: what gzip_encode()
+ * tests/aggregator/test_gzip.c - aggregator/render/gzip.c: what gzip_encode()
  * writes inflates back (through zlib, expecting a gzip header) to exactly
  * the input, for empty, small and multi-megabyte inputs and every level,
  * and it appends to what the buffer already holds.
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "gzip.h"
+#include "render/gzip.h"
 #include "t_util.h"
 
 /* Inflate a gzip stream (windowBits 15 + 16: gzip only) into out. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/aggregator/test_http.c - aggregator/http.c: the request-head
+ * tests/aggregator/test_http.c - aggregator/http/http.c: the request-head
  * parser on valid heads, pipelined heads, every refusal with its status,
  * the 8 KiB limit to the byte, heads fed one byte at a time (same result
  * as whole), and every input placed against a PROT_NONE guard page so that
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "http.h"
+#include "http/http.h"
 #include "t_util.h"
 
 #define PAGE 4096u

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/aggregator/test_negotiate.c - aggregator/negotiate.c: the Accept
+ * tests/aggregator/test_negotiate.c - aggregator/http/negotiate.c: the Accept
  * headers real scrapers send, q-value orderings, q=0, wildcards and their
  * specificity, version and charset parameters, malformed elements, and
  * Accept-Encoding.
@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "negotiate.h"
+#include "http/negotiate.h"
 #include "t_util.h"
 
 /* The format chosen for one Accept field line. */

@@ -7,7 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "sketch.h"
+#include "store/sketch.h"
 #include "t_util.h"
 
 #define N 200000

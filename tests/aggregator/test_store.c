@@ -14,7 +14,7 @@
 
 #include <shmetrics.h>
 
-#include "store.h"
+#include "store/store.h"
 #include "t_util.h"
 
 static struct family_spec spec(const char *name, uint8_t type, const char *const *labels,

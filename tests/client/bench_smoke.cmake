@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # The benchmarks' smoke checks. KIND=client runs `shmetrics-bench client
 # --smoke` (BENCH: the binary; it starts the shmetricsd built beside it);
-# KIND=python runs `tools/bench-python.sh --smoke` (SCRIPT: its path) and is
+# KIND=python runs `bench/python.sh --smoke` (SCRIPT: its path) and is
 # skipped where prometheus_client is not installed. Each must pass
 # bench_check (tests/common/bench_check.cmake) with every figure the
 # reports depend on. Speed is never checked.

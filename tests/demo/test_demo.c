@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/demo/test_demo.c - shmetrics-demo (tools/demo/) end to end without
+ * tests/demo/test_demo.c - shmetrics-demo (examples/demo/) end to end without
  * an aggregator: the real binary on an ephemeral port and a namespace of
  * its own, a known set of requests over real sockets, then the segment
  * read with the reference consumer (tests/common/t_consumer.h). Checks the

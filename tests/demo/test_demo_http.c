@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tests/demo/test_demo_http.c - the demo's request parser and route table
- * (tools/demo/http_min.c, routes.c): every prefix of a valid request is
+ * (examples/demo/http_min.c, routes.c): every prefix of a valid request is
  * "incomplete", never an error; garbage is refused as early as it can be
  * told; bounds hold; and the endpoint label of any path is one of the
  * fixed templates. Inputs sit against a guard page, so a read past the end

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tests/fuzz/fuzz_http.c - libFuzzer target for shmetricsd's request-head
- * parser, http_parse() (aggregator/http.c), and the Accept negotiation fed
- * from what it parsed (aggregator/negotiate.c). Whatever the bytes:
+ * parser, http_parse() (aggregator/http/http.c), and the Accept negotiation fed
+ * from what it parsed (aggregator/http/negotiate.c). Whatever the bytes:
  *   - the result is a head length within the input and the 8 KiB limit,
  *     "need more" (only below the limit), or a refusal with one of the
  *     statuses the parser documents;
@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http.h"
-#include "negotiate.h"
+#include "http/http.h"
+#include "http/negotiate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -14,7 +14,7 @@
 
 #include "t_daemon.h"
 
-#define T_REJECT_SPARE 32 /* LOOP_REJECT_SPARE in aggregator/loop.h */
+#define T_REJECT_SPARE 32 /* LOOP_REJECT_SPARE in aggregator/daemon/loop.h */
 
 extern const char t_healthz_close[]; /* GET /healthz, Connection: close */
 

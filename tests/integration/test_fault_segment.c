@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tests/integration/test_fault_segment.c - the segment file changed under
- * a running shmetricsd (tag-seg-hold in aggregator/hold.h):
+ * a running shmetricsd (tag-seg-hold in aggregator/ingest/hold.h):
  *
  *  - truncated to 0 while shmetricsd is stopped with records waiting, so
  *    that its first access after SIGCONT raises SIGBUS: it survives, keeps

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""The servers ``tools/bench-python-load.sh`` puts under load (not a public API).
+"""The servers ``bench/python-load.sh`` puts under load (not a public API).
 
 Sanic, by factory, one variant per process chosen by ``$BENCH_APP``::
 

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Server-level benchmarks, run by ``tools/bench-python-load.sh`` (not a public API).
+"""Server-level benchmarks, run by ``bench/python-load.sh`` (not a public API).
 
 ``sanic``: a 2-worker Sanic app (:mod:`shmetrics._bench_apps`) under wrk load,
 without metrics, with an empty request/response middleware pair, with

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * aggregator/render/expo.h - rendering the store as Prometheus text exposition
+ * 0.0.4 or OpenMetrics 1.0.0: families sorted by name, each once, series
+ * sorted by label values, constant labels first on every series.
+ */
+#ifndef SHMETRICS_AGGREGATOR_EXPO_H
+#define SHMETRICS_AGGREGATOR_EXPO_H
+
+#include <stddef.h>
+
+#include "render/buf.h"
+#include "store/store.h"
+
+enum expo_format {
+    EXPO_TEXT,        /* text/plain; version=0.0.4 */
+    EXPO_OPENMETRICS, /* application/openmetrics-text; version=1.0.0 */
+};
+
+struct const_label {
+    const char *name;
+    const char *value;
+};
+
+struct expo_opts {
+    const struct const_label *consts;
+    size_t nconsts;
+};
+
+/* Append the whole exposition to out. Returns 0, or -ENOMEM. */
+int expo_render(struct store *st, enum expo_format fmt, const struct expo_opts *o,
+                struct buf *out);
+
+/* The Content-Type header value of a format. */
+const char *expo_content_type(enum expo_format fmt);
+
+#endif /* SHMETRICS_AGGREGATOR_EXPO_H */
