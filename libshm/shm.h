@@ -200,6 +200,39 @@ void shmet__ring_consumer_init(struct shmet__ring_consumer *c, struct shmet__seg
 int shmet__ring_consume(struct shmet__ring_consumer *c, struct shmet_abi_record *out, size_t max);
 uint64_t shmet__ring_used(const struct shmet__seg *s, uint32_t idx);
 
+/* snap.c: a copy of a slot's control block for reports (shmtool,
+ * /debug), retried while a claim changes it under us. Best effort: the
+ * writers do not follow a seqlock protocol, so a snapshot of a slot in
+ * motion may still mix two moments; reports say what was seen. */
+struct shmet__slot_snap {
+    uint32_t state;
+    uint32_t generation;
+    uint32_t flags;
+    int32_t pid;
+    int32_t tid;
+    uint64_t start_time;
+    uint64_t claimed_ns;
+    uint64_t head; /* read before tail */
+    uint64_t tail;
+    uint64_t head_after; /* read after tail */
+    uint64_t dropped;
+    uint64_t arena_used;
+    uint64_t defines;
+    uint64_t arena_dropped;
+    uint32_t lock_gen; /* tag-slot-lock */
+    uint64_t pid_ns;
+    int alive; /* 1 runs, 0 gone (or its pid reused), -1 unknown or not judged */
+};
+/* judge: also judge the owner's liveness (a lock probe, /proc). */
+void shmet__slot_snapshot(const struct shmet__seg *s, uint32_t idx, bool judge,
+                          struct shmet__slot_snap *out);
+/* The generation again, after everything read since the last one. */
+uint32_t shmet__slot_generation(const struct shmet__seg *s, uint32_t idx);
+/* Sample records published (DEFINE records excluded); 0 if inconsistent. */
+uint64_t shmet__snap_samples(const struct shmet__slot_snap *sn);
+/* Records waiting in the ring, clamped to [0, capacity]. */
+uint64_t shmet__snap_ring_used(const struct shmet__seg *s, const struct shmet__slot_snap *sn);
+
 /* arena.c */
 #define SHMET_DEF_MAX (64u << 10) /* largest valid entry */
 

@@ -223,6 +223,7 @@ int loop_init(struct loop *l, const struct loop_config *cfg)
     l->timeouts = cfg->timeouts;
     l->cap = cfg->max_conns + LOOP_REJECT_SPARE;
     l->multishot = true;
+    reply_pool_init(&l->pool);
     l->conns = calloc(l->cap, sizeof(*l->conns));
     l->free_idx = calloc(l->cap, sizeof(*l->free_idx));
     if (l->conns == NULL || l->free_idx == NULL) {
@@ -269,11 +270,14 @@ static void arm_signal(struct loop *l)
     io_uring_prep_read(get_sqe(l, ud(UD_SIGNAL, 0)), l->sig_fd, &l->siginfo, sizeof(l->siginfo), 0);
 }
 
-static void arm_pidfd(void *ctx, uint32_t index, int fd)
+/* Poll the pidfds the last scan opened; each reports to on_pidfd(). */
+static void arm_pidfds(struct loop *l)
 {
-    struct loop *l = ctx;
+    uint32_t index;
+    int fd;
 
-    io_uring_prep_poll_add(get_sqe(l, ud(UD_PIDFD, index)), fd, POLLIN);
+    while (watch_next_unarmed(&l->watches, &index, &fd))
+        io_uring_prep_poll_add(get_sqe(l, ud(UD_PIDFD, index)), fd, POLLIN);
 }
 
 /* ---- connections --------------------------------------------------------- */
@@ -337,7 +341,7 @@ static void new_conn(struct loop *l, int fd, uint64_t now)
         return;
     }
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)); /* not TCP: no matter */
-    conn_init(&lc->c, fd, reject, &l->timeouts, now);
+    conn_init(&lc->c, fd, reject, &l->timeouts, &l->pool, now);
     lc->idx = l->free_idx[--l->nfree];
     lc->closing = false;
     lc->inflight = false;
@@ -349,53 +353,17 @@ static void new_conn(struct loop *l, int fd, uint64_t now)
     conn_next(l, lc, CONN_RECV);
 }
 
-/* ---- what reads the segment: guarded (tag-seg-guard) ---------------------- */
-
-static void scan_cb(void *arg)
-{
-    struct loop *l = arg;
-
-    watch_scan(&l->watches, l->srv->d, arm_pidfd, l);
-}
+/* ---- producers' processes (ingest/watch.h) ------------------------------ */
 
 static void scan_watches(struct loop *l)
 {
-    (void)server_guarded(l->srv, scan_cb, l);
-}
-
-static void liveness_cb(void *arg)
-{
-    struct loop *l = arg;
-
-    (void)drain_check_liveness(l->srv->d);
-}
-
-/* Claims left half-made by a claimer that died (drain.h). */
-static void reclaim_cb(void *arg)
-{
-    struct loop *l = arg;
-
-    (void)drain_reclaim_claims(l->srv->d);
-}
-
-struct fired {
-    struct loop *l;
-    struct watch w;
-};
-
-static void fired_cb(void *arg)
-{
-    struct fired *f = arg;
-
-    watch_fired(&f->l->watches, &f->w, f->l->srv->d);
+    ingest_watch_scan(l->in, &l->watches);
+    arm_pidfds(l);
 }
 
 static void on_pidfd(struct loop *l, uint32_t index)
 {
-    struct fired f = {.l = l};
-
-    if (watch_take(&l->watches, index, &f.w))
-        (void)server_guarded(l->srv, fired_cb, &f);
+    ingest_watch_fired(l->in, &l->watches, index);
 }
 
 /* The drain timer's interval after a drain that applied n records
@@ -446,14 +414,18 @@ static void on_conn(struct loop *l, enum ud_kind kind, uint32_t idx, int res, ui
         conn_destroy(l, lc);
         return;
     }
-    before = l->srv->d->samples_total;
+    before = ingest_samples(l->in);
     if (kind == UD_RECV) {
         received_by_kernel(lc, res);
-        next = conn_received(&lc->c, l->srv, res, now);
+        next = conn_received(&lc->c, res, now);
     } else {
-        next = conn_sent(&lc->c, l->srv, res, now);
+        next = conn_sent(&lc->c, res, now);
     }
-    if (l->srv->d->samples_total != before) {
+    if (next == CONN_HANDLE) {
+        (void)server_handle(l->srv, &lc->c.req, &lc->c.reply); /* a failure is a 500 reply */
+        next = conn_answered(&lc->c, now);
+    }
+    if (ingest_samples(l->in) != before) {
         /* A scrape's drain found records: producers are busy, perhaps new. */
         note_drain(l, 1);
         scan_watches(l);
@@ -497,14 +469,13 @@ static void housekeep(struct loop *l, uint64_t now)
             conn_kill(l, lc);
     }
     /* Truncated, replaced, back (hold.h): a new segment has other slots. */
-    if (server_check_segment(l->srv))
-        (void)watch_reset(&l->watches, l->srv->hold.seg.slots);
+    (void)server_check_segment(l->srv, &l->watches);
     scan_watches(l);
     /* With a pidfd for every active slot the liveness check is only a
      * safety net; without, it is how deaths are noticed. */
     if (watch_uncovered(&l->watches) || l->housekeep_ticks % LOOP_LIVENESS_SLOW == 0)
-        (void)server_guarded(l->srv, liveness_cb, l);
-    (void)server_guarded(l->srv, reclaim_cb, l);
+        ingest_liveness(l->in);
+    ingest_reclaim(l->in); /* claims left half-made by a claimer that died */
 }
 
 static void on_timer(struct loop *l, uint64_t now)
@@ -678,8 +649,9 @@ int loop_run(struct loop *l, struct server *srv, int listen_fd)
     int rc;
 
     l->srv = srv;
+    l->in = server_ingest(srv);
     l->listen_fd = listen_fd;
-    if ((rc = watch_init(&l->watches, srv->hold.seg.slots)) < 0)
+    if ((rc = watch_init(&l->watches, l->in->hold.seg.slots)) < 0)
         return 1;
     fit_nofile(l);
     l->next_housekeep_ns = mono_ns();
@@ -724,6 +696,7 @@ void loop_fini(struct loop *l)
         }
     }
     watch_fini(&l->watches);
+    reply_pool_fini(&l->pool);
     if (l->listen_fd >= 0)
         close(l->listen_fd);
     if (l->sig_fd >= 0)

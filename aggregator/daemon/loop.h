@@ -61,6 +61,7 @@ struct loop {
     struct io_uring ring;
     bool ring_ok;
     struct server *srv;
+    struct ingest *in; /* the server's: pidfds, liveness, reclaims */
     struct watches watches;
     int listen_fd;
     int sig_fd;
@@ -72,6 +73,7 @@ struct loop {
     uint32_t nfree, cap, max_conns;
     uint32_t nnormal, nreject;
     struct conn_timeouts timeouts;
+    struct reply_pool pool; /* the connections' spare exposition buffer */
 
     /* accept */
     bool multishot; /* multishot accept works here */

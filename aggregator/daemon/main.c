@@ -100,8 +100,8 @@ static int serve_on(const struct agg_args *a, struct loop *l, struct server *s, 
         return 1;
     }
     if (net_endpoint(fd, &ep) == 0)
-        hold_set_endpoint(&s->hold, &ep); /* how processes on this host find us */
-    log_info("serving namespace %s (segment %s) on %s", s->hold.ns, s->hold.path, name);
+        hold_set_endpoint(&s->in.hold, &ep); /* how processes on this host find us */
+    log_info("serving namespace %s (segment %s) on %s", s->in.hold.ns, s->in.hold.path, name);
     printf("listening on %s\n", name);
     fflush(stdout);
     code = loop_run(l, s, fd);

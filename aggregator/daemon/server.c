@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * aggregator/daemon/server.c - see server.h. What reads or writes the segment is
- * a small callback run by server_guarded(), so that a segment truncated
- * under us cuts the callback short instead of killing the process.
+ * aggregator/daemon/server.c - see server.h. What reads or writes the
+ * segment is a small callback run by ingest_run() (ingest/ingest.h), so
+ * that a segment truncated under us cuts the callback short instead of
+ * killing the process.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,19 +21,6 @@
 #include "log.h"
 #include "http/negotiate.h"
 #include "daemon/server.h"
-
-/*
- * Buffers. A reply keeps up to SCRATCH_KEEP of body capacity between its
- * requests. A /metrics exposition is often far larger (about 1 KiB per
- * histogram series), and growing a fresh buffer to that size for every
- * scrape costs a page fault per 4 KiB, more than the rendering itself.
- * So the server keeps one spare buffer of that size: a plain scrape
- * renders into it (swapped into the reply's body) and gets it back once
- * the reply is sent; a gzip scrape renders into it and compresses into
- * the body. It is the largest recent exposition, given back when a render
- * uses under a quarter of it.
- */
-#define SCRATCH_KEEP (4u << 20)
 
 static uint64_t mono_ns(void)
 {
@@ -68,13 +56,13 @@ static void perm_not_applied(const struct server *s, const struct server_config 
     char group[256];
     struct stat st;
 
-    if ((!cfg->mode_set && cfg->group == NULL) || stat(s->hold.path, &st) < 0)
+    if ((!cfg->mode_set && cfg->group == NULL) || stat(s->in.hold.path, &st) < 0)
         return;
     shmet__group_name(st.st_gid, group, sizeof(group));
     log_warn("%s already exists: --mode and --group apply only to a segment shmetricsd "
              "creates; it keeps mode %04o and group %s (remove it with shmtool rm while nothing "
              "uses it to start afresh)",
-             s->hold.path, (unsigned)(st.st_mode & 07777), group);
+             s->in.hold.path, (unsigned)(st.st_mode & 07777), group);
 }
 
 static int build_store(struct server *s, const struct server_config *cfg)
@@ -83,15 +71,9 @@ static int build_store(struct server *s, const struct server_config *cfg)
 
     if ((rc = store_init(&s->st, cfg->max_series)) < 0)
         return rc;
-    s->d = malloc(sizeof(*s->d));
-    if (s->d == NULL)
-        return -ENOMEM;
-    if ((rc = drain_init(s->d, &s->hold.seg, &s->st)) < 0) {
-        free(s->d);
-        s->d = NULL;
+    if ((rc = ingest_start(&s->in, &s->st)) < 0)
         return rc;
-    }
-    return self_init(&s->self, &s->st, s->d);
+    return self_init(&s->self, &s->st, s->in.d);
 }
 
 /* Counters from the last graceful stop, if any, taken before the first
@@ -106,7 +88,7 @@ static void load_checkpoint(struct server *s, const struct server_config *cfg)
         s->state_path[0] = '\0';
         return;
     }
-    rc = checkpoint_take(&s->st, s->d, s->state_path, err, sizeof(err));
+    rc = checkpoint_take(&s->st, s->in.d, s->state_path, err, sizeof(err));
     if (rc < 0)
         log_warn("%s: checkpoint ignored: %s", s->state_path, err[0] ? err : strerror(-rc));
     else if (rc > 0)
@@ -123,7 +105,7 @@ int server_checkpoint(struct server *s)
     if (s->state_path[0] == '\0')
         return -EINVAL;
     (void)server_drain(s);
-    rc = checkpoint_save(&s->st, s->d, s->state_path);
+    rc = checkpoint_save(&s->st, s->in.d, s->state_path);
     if (rc < 0)
         log_error("%s: cannot write checkpoint: %s", s->state_path, strerror(-rc));
     else
@@ -173,27 +155,25 @@ int server_open(struct server *s, const struct server_config *cfg)
     int rc;
 
     memset(s, 0, sizeof(*s));
-    s->hold.fd = -1;
     s->pid = (int32_t)getpid();
     s->start_ns = mono_ns();
     s->expo.consts = cfg->consts;
     s->expo.nconsts = cfg->nconsts;
-    buf_init(&s->spare);
-    if ((rc = hold_open(&s->hold, cfg->ns, &cfg->geo, &cfg->perm, s->pid)) < 0) {
-        if (s->hold.open_failed)
+    if ((rc = ingest_open(&s->in, cfg->ns, &cfg->geo, &cfg->perm, s->pid)) < 0) {
+        if (s->in.hold.open_failed)
             open_failed(cfg, rc);
         goto err_hold;
     }
-    if (!s->hold.created)
+    if (!s->in.hold.created)
         perm_not_applied(s, cfg);
     server_heartbeat(s);
     if ((rc = build_store(s, cfg)) < 0) {
-        log_error("namespace %s: %s", s->hold.ns, strerror(-rc));
+        log_error("namespace %s: %s", s->in.hold.ns, strerror(-rc));
         goto err_hold;
     }
-    log_debug("segment %s: %s, %u slots, %u records, %u arena bytes", s->hold.path,
-              s->hold.created ? "created" : "attached", s->hold.seg.slots,
-              s->hold.seg.ring_records, s->hold.seg.arena_bytes);
+    log_debug("segment %s: %s, %u slots, %u records, %u arena bytes", s->in.hold.path,
+              s->in.hold.created ? "created" : "attached", s->in.hold.seg.slots,
+              s->in.hold.seg.ring_records, s->in.hold.seg.arena_bytes);
     load_checkpoint(s, cfg);
     (void)server_drain(s); /* what producers wrote while no aggregator ran */
     return 0;
@@ -206,132 +186,37 @@ void server_close(struct server *s)
 {
     if (s == NULL)
         return;
-    if (s->d != NULL) {
-        drain_fini(s->d);
-        free(s->d);
-        s->d = NULL;
-    }
+    ingest_close(&s->in);
     store_fini(&s->st);
-    buf_free(&s->spare);
-    hold_close(&s->hold);
-}
-
-int server_guarded(struct server *s, void (*fn)(void *), void *arg)
-{
-    int rc = hold_run(&s->hold, fn, arg);
-
-    if (rc == -EFAULT && s->d != NULL)
-        drain_forget(s->d); /* its slot state points into the lost mapping */
-    return rc;
-}
-
-static void drain_cb(void *arg)
-{
-    struct server *s = arg;
-
-    s->drained = drain_all(s->d);
 }
 
 uint64_t server_drain(struct server *s)
 {
     uint64_t t0 = mono_ns();
+    int64_t n = ingest_drain(&s->in);
 
-    s->drained = 0;
-    if (server_guarded(s, drain_cb, s) == -ENXIO)
+    if (n < 0)
         return 0; /* no segment: nothing to time */
     self_observe_drain(&s->self, (double)(mono_ns() - t0) / 1e9);
-    return s->drained;
-}
-
-static void heartbeat_cb(void *arg)
-{
-    struct server *s = arg;
-
-    /* RELAXED: a liveness report; readers compare it with their clock. */
-    atomic_store_explicit(&s->hold.seg.hdr->heartbeat_ns, shmet__now_ns(), memory_order_relaxed);
+    return (uint64_t)n;
 }
 
 void server_heartbeat(struct server *s)
 {
-    (void)server_guarded(s, heartbeat_cb, s);
+    ingest_heartbeat(&s->in);
 }
 
-bool server_check_segment(struct server *s)
+bool server_check_segment(struct server *s, struct watches *ws)
 {
-    enum hold_change c = hold_check(&s->hold, drain_cb, s);
-
-    if (c == HOLD_LOST)
-        drain_forget(s->d);
-    if (c != HOLD_NEW)
+    if (!ingest_check_segment(&s->in, ws))
         return false;
-    if (drain_rebind(s->d) < 0) {
-        hold_drop(&s->hold, "out of memory for its slots");
-        return false;
-    }
-    server_heartbeat(s);
     (void)server_drain(s); /* what producers wrote before we came */
     return true;
 }
 
-/* ---- replies ------------------------------------------------------------- */
-
-void reply_init(struct reply *r)
+struct ingest *server_ingest(struct server *s)
 {
-    memset(r, 0, sizeof(*r));
-    buf_init(&r->body);
-}
-
-void reply_reset(struct reply *r)
-{
-    struct buf body = r->body;
-
-    if (body.cap > SCRATCH_KEEP)
-        buf_free(&body);
-    body.len = 0;
-    body.failed = false;
-    memset(r, 0, sizeof(*r));
-    r->body = body;
-}
-
-/* Too big for what the last render needed: give the pages back. */
-static bool oversized(const struct buf *b)
-{
-    return b->cap > SCRATCH_KEEP && b->len < b->cap / 4;
-}
-
-void server_recycle(struct server *s, struct reply *r)
-{
-    struct buf *b = &r->body;
-
-    if (b->cap > SCRATCH_KEEP && b->cap > s->spare.cap && !oversized(b) && !b->failed) {
-        buf_free(&s->spare);
-        s->spare = *b;
-        buf_init(b);
-    }
-    reply_reset(r);
-}
-
-void reply_free(struct reply *r)
-{
-    buf_free(&r->body);
-    memset(r, 0, sizeof(*r));
-}
-
-static void text_reply(struct reply *r, int status, const char *text)
-{
-    r->status = status;
-    r->content_type = "text/plain; charset=utf-8";
-    buf_str(&r->body, text);
-}
-
-void server_error(struct reply *r, int status)
-{
-    char text[96];
-
-    reply_reset(r);
-    snprintf(text, sizeof(text), "%d %s\n", status, http_reason(status));
-    text_reply(r, status, text);
-    r->close = status != 404 && status != 405;
+    return &s->in;
 }
 
 /* ---- routes -------------------------------------------------------------- */
@@ -346,32 +231,31 @@ static void swap_bufs(struct buf *a, struct buf *b)
 
 static void update_self(struct server *s)
 {
-    struct self_segment seg = {.attaches = s->hold.attaches, .lost = s->hold.losses};
+    struct self_segment seg = {.attaches = s->in.hold.attaches, .lost = s->in.hold.losses};
 
-    self_update(&s->self, &s->st, s->d, &seg);
+    self_update(&s->self, &s->st, s->in.d, &seg);
 }
 
 static int route_metrics(struct server *s, const struct http_request *req, struct reply *r)
 {
     enum expo_format fmt = negotiate_format(req->accept, req->naccept);
     bool gz = negotiate_gzip(req->accept_encoding, req->naccept_encoding);
-    struct buf *text = gz ? &s->spare : &r->body;
+    struct buf *spare = &r->pool->spare, *text = gz ? spare : &r->body;
     uint64_t t0;
     int rc;
 
     (void)server_drain(s); /* what was recorded before the request is in it */
     update_self(s);
     t0 = mono_ns();
-    if (!gz && s->spare.cap > r->body.cap)
-        swap_bufs(&s->spare, &r->body); /* the smaller one waits as spare */
+    if (!gz && spare->cap > r->body.cap)
+        swap_bufs(spare, &r->body); /* the smaller one waits as spare (reply.h) */
     text->len = 0;
     text->failed = false;
     rc = expo_render(&s->st, fmt, &s->expo, text);
     if (rc == 0 && gz)
         rc = gzip_encode(text->data, text->len, GZIP_LEVEL, &r->body);
     self_observe_scrape(&s->self, (double)(mono_ns() - t0) / 1e9);
-    if (oversized(&s->spare) || s->spare.failed)
-        buf_free(&s->spare);
+    reply_pool_trim(r->pool);
     if (rc < 0)
         return rc;
     r->status = 200;
@@ -383,7 +267,7 @@ static int route_metrics(struct server *s, const struct http_request *req, struc
 
 struct debug_read {
     const struct shmet__seg *seg;
-    struct debug_slot *slots;
+    struct shmet__slot_snap *slots;
 };
 
 static void debug_read_cb(void *arg)
@@ -391,31 +275,33 @@ static void debug_read_cb(void *arg)
     struct debug_read *r = arg;
 
     for (uint32_t i = 0; i < r->seg->slots; i++)
-        debug_slot_read(r->seg, i, &r->slots[i]);
+        shmet__slot_snapshot(r->seg, i, false, &r->slots[i]);
 }
 
 static int route_debug(struct server *s, struct reply *r)
 {
-    struct debug_read rd = {.seg = &s->hold.seg,
-                            .slots = calloc(s->hold.seg.slots, sizeof(struct debug_slot))};
-    struct debug_ctx c = {.seg = &s->hold.seg,
+    struct debug_read rd = {.seg = &s->in.hold.seg,
+                            .slots = calloc(s->in.hold.seg.slots, sizeof(struct shmet__slot_snap))};
+    struct debug_ctx c = {.seg = &s->in.hold.seg,
                           .st = &s->st,
-                          .d = s->d,
                           .pid = s->pid,
                           .uptime_seconds = (double)(mono_ns() - s->start_ns) / 1e9,
                           .slots = rd.slots,
-                          .path = s->hold.path};
+                          .path = s->in.hold.path};
     int rc;
 
     if (rd.slots == NULL)
         return -ENOMEM;
     (void)server_drain(s);
     update_self(s);
-    if (server_guarded(s, debug_read_cb, &rd) == 0)
-        c.nslots = s->hold.seg.slots;
-    c.attached = !s->hold.lost; /* after the reads above, which may lose it */
-    c.attaches = s->hold.attaches;
-    c.lost = s->hold.losses;
+    c.totals = (struct debug_totals){.samples = s->in.d->samples_total,
+                                     .dropped = s->in.d->dropped_total + s->in.d->noslot_total,
+                                     .invalid = drain_invalid_total(s->in.d)};
+    if (ingest_run(&s->in, debug_read_cb, &rd) == 0)
+        c.nslots = s->in.hold.seg.slots;
+    c.attached = !s->in.hold.lost; /* after the reads above, which may lose it */
+    c.attaches = s->in.hold.attaches;
+    c.lost = s->in.hold.losses;
     r->status = 200;
     r->content_type = "application/json";
     rc = debug_render(&c, &r->body);
@@ -433,7 +319,7 @@ static void route_index(struct server *s, struct reply *r)
                "<li><a href=\"metrics\">/metrics</a>: Prometheus text 0.0.4 or OpenMetrics</li>\n"
                "<li><a href=\"debug\">/debug</a>: producers, families and quantiles (JSON)</li>\n"
                "<li><a href=\"healthz\">/healthz</a>: liveness</li>\n</ul></body></html>\n",
-               SHMET_VERSION, s->hold.ns);
+               SHMET_VERSION, s->in.hold.ns);
 }
 
 int server_handle(struct server *s, const struct http_request *req, struct reply *r)
@@ -446,11 +332,11 @@ int server_handle(struct server *s, const struct http_request *req, struct reply
         if (req->path.n == strlen(paths[i]) && memcmp(req->path.p, paths[i], req->path.n) == 0)
             route = i;
     if (route < 0) {
-        server_error(r, 404);
+        reply_error(r, 404);
         return 0;
     }
     if (req->method == HTTP_OTHER) {
-        server_error(r, 405);
+        reply_error(r, 405);
         r->allow = "GET, HEAD";
         return 0;
     }
@@ -459,12 +345,12 @@ int server_handle(struct server *s, const struct http_request *req, struct reply
     else if (route == 1)
         rc = route_debug(s, r);
     else if (route == 2)
-        text_reply(r, 200, "ok\n");
+        reply_text(r, 200, "ok\n");
     else
         route_index(s, r);
     if (rc == 0 && buf_failed(&r->body))
         rc = -ENOMEM;
     if (rc < 0)
-        server_error(r, 500);
+        reply_error(r, 500);
     return rc;
 }

@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * aggregator/daemon/server.h - the aggregator's state and its answers: the hold
- * on the segment (hold.h: locked, so one shmetricsd per namespace; lost,
- * replaced and attached again under us), the store, the drain and the
- * self metrics; timed drains; and the routing of a parsed request to a
- * reply (GET /metrics, /debug, /healthz, /). No sockets here: the event
- * loop (loop.c) calls in and sends the reply. Every access to the segment
- * goes through server_guarded() (tag-seg-guard in guard.h).
+ * aggregator/daemon/server.h - the aggregator's state and its answers: the
+ * ingest stage (ingest/ingest.h: the segment, locked so one shmetricsd per
+ * namespace, and the drain), the store and the self metrics; timed
+ * drains; and the routing of a parsed request to a reply (GET /metrics,
+ * /debug, /healthz, /). No sockets here: the event loop (loop.c) calls in
+ * and the connection (http/conn.c) sends the reply.
  */
 #ifndef SHMETRICS_AGGREGATOR_SERVER_H
 #define SHMETRICS_AGGREGATOR_SERVER_H
@@ -16,10 +15,10 @@
 #include <stdint.h>
 
 #include "render/buf.h"
-#include "ingest/drain.h"
+#include "ingest/ingest.h"
 #include "render/expo.h"
-#include "ingest/hold.h"
 #include "http/http.h"
+#include "http/reply.h"
 #include "daemon/selfmetrics.h"
 #include "shm.h"
 #include "store/store.h"
@@ -36,27 +35,13 @@ struct server_config {
 };
 
 struct server {
-    struct hold hold; /* the segment: hold.seg is what the drain reads */
+    struct ingest in; /* the segment and the drain */
     struct store st;
-    struct drain *d; /* large (a definition buffer): on the heap */
     struct selfmetrics self;
     struct expo_opts expo;
-    struct buf spare; /* the largest exposition buffer not in use (below) */
     uint64_t start_ns;  /* CLOCK_MONOTONIC at start */
     int32_t pid;
-    uint64_t drained;     /* records applied by the last guarded drain */
     char state_path[512]; /* the checkpoint file (checkpoint.h) */
-};
-
-/* What to answer to one request. body is owned by the reply. */
-struct reply {
-    int status;
-    const char *content_type;
-    const char *content_encoding; /* "gzip" or NULL */
-    const char *allow;            /* 405 */
-    bool vary;                    /* the body depends on Accept* */
-    bool close;                   /* the connection ends after this reply */
-    struct buf body;
 };
 
 /*
@@ -96,30 +81,17 @@ uint64_t server_drain(struct server *s);
 /* Store the heartbeat (CLOCK_REALTIME) in the segment header. */
 void server_heartbeat(struct server *s);
 
-/* Run fn(arg), which reads the segment, guarded: 0, or -ENXIO (no segment:
- * fn did not run) or -EFAULT (the segment was lost under fn, which was cut
- * short; the drain has forgotten it). */
-int server_guarded(struct server *s, void (*fn)(void *), void *arg);
-
 /* Once a second: has the segment been truncated, replaced, or (while
  * lost) created again? Follows it (hold_check()). Returns true when the
- * drain reads another segment now, whose geometry may differ: per-slot
- * state elsewhere must be rebuilt. */
-bool server_check_segment(struct server *s);
+ * drain reads another segment now, whose geometry may differ: ws is
+ * reset for it. */
+bool server_check_segment(struct server *s, struct watches *ws);
+
+/* The ingest stage, which the event loop drives (pidfds, liveness). */
+struct ingest *server_ingest(struct server *s);
 
 /* Answer a parsed request (req->status 200). Returns 0, or -ENOMEM with a
  * 500 reply already made. */
 int server_handle(struct server *s, const struct http_request *req, struct reply *r);
-
-/* A plain-text error reply for status (and close when the status ends the
- * connection: every 4xx from the parser, 503). */
-void server_error(struct reply *r, int status);
-
-void reply_init(struct reply *r);
-void reply_reset(struct reply *r); /* keeps body capacity up to a bound */
-/* The reply has been sent: reset it, and keep a large body as the server's
- * spare for the next /metrics (instead of giving its pages back). */
-void server_recycle(struct server *s, struct reply *r);
-void reply_free(struct reply *r);
 
 #endif /* SHMETRICS_AGGREGATOR_SERVER_H */

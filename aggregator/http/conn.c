@@ -14,7 +14,8 @@
 
 #define MS (1000000u)
 
-void conn_init(struct conn *c, int fd, bool reject, const struct conn_timeouts *to, uint64_t now_ns)
+void conn_init(struct conn *c, int fd, bool reject, const struct conn_timeouts *to,
+               struct reply_pool *pool, uint64_t now_ns)
 {
     memset(c, 0, offsetof(struct conn, in));
     c->fd = fd;
@@ -24,7 +25,7 @@ void conn_init(struct conn *c, int fd, bool reject, const struct conn_timeouts *
     c->deadline_ns = now_ns + (uint64_t)to->head_ms * MS;
     http_parser_init(&c->parser);
     buf_init(&c->head);
-    reply_init(&c->reply);
+    reply_init(&c->reply, pool);
 }
 
 void conn_fini(struct conn *c)
@@ -93,34 +94,43 @@ static enum conn_next start_reply(struct conn *c, uint8_t minor, uint64_t now_ns
     return CONN_SEND;
 }
 
-/* Parse what in[] holds; answer a complete or refused head. */
-static enum conn_next process(struct conn *c, struct server *s, uint64_t now_ns)
+/* Parse what in[] holds: a refused head is answered here, a complete one
+ * handed to the server (CONN_HANDLE). */
+static enum conn_next process(struct conn *c, uint64_t now_ns)
 {
-    struct http_request req;
-    int n = http_parse(&c->parser, c->in, c->in_len, &req);
+    int n = http_parse(&c->parser, c->in, c->in_len, &c->req);
 
     if (n == 0)
         return CONN_RECV;
     if (n < 0) {
-        server_error(&c->reply, req.status);
+        reply_error(&c->reply, c->req.status);
         c->last = true;
         c->send_body = true;
         return start_reply(c, 1, now_ns);
     }
-    if (c->reject)
-        server_error(&c->reply, 503);
-    else
-        (void)server_handle(s, &req, &c->reply); /* a failure is a 500 reply */
-    c->last = c->last || c->stopping || !req.keep_alive || c->reply.close;
-    c->send_body = req.method != HTTP_HEAD;
-    /* The reply no longer points into the head: drop it, keep what follows. */
-    memmove(c->in, c->in + n, c->in_len - (uint32_t)n);
-    c->in_len -= (uint32_t)n;
-    http_parser_init(&c->parser);
-    return start_reply(c, req.minor, now_ns);
+    c->req_len = (uint32_t)n;
+    if (!c->reject)
+        return CONN_HANDLE;
+    reply_error(&c->reply, 503);
+    return conn_answered(c, now_ns);
 }
 
-enum conn_next conn_received(struct conn *c, struct server *s, int res, uint64_t now_ns)
+enum conn_next conn_answered(struct conn *c, uint64_t now_ns)
+{
+    const struct http_request *req = &c->req;
+    uint8_t minor = req->minor;
+
+    c->last = c->last || c->stopping || !req->keep_alive || c->reply.close;
+    c->send_body = req->method != HTTP_HEAD;
+    /* The reply no longer points into the head: drop it, keep what follows. */
+    memmove(c->in, c->in + c->req_len, c->in_len - c->req_len);
+    c->in_len -= c->req_len;
+    c->req_len = 0;
+    http_parser_init(&c->parser);
+    return start_reply(c, minor, now_ns);
+}
+
+enum conn_next conn_received(struct conn *c, int res, uint64_t now_ns)
 {
     if (res <= 0)
         return CONN_CLOSE; /* EOF, reset, or cancelled */
@@ -131,7 +141,7 @@ enum conn_next conn_received(struct conn *c, struct server *s, int res, uint64_t
     if (c->in_len == 0) /* the first bytes of a request start its clock */
         c->deadline_ns = now_ns + (uint64_t)c->to->head_ms * MS;
     c->in_len += (uint32_t)res;
-    return process(c, s, now_ns);
+    return process(c, now_ns);
 }
 
 /* The last reply is out: shut our side and wait for the client's EOF. */
@@ -144,7 +154,7 @@ static enum conn_next linger(struct conn *c, uint64_t now_ns)
     return CONN_RECV;
 }
 
-enum conn_next conn_sent(struct conn *c, struct server *s, int res, uint64_t now_ns)
+enum conn_next conn_sent(struct conn *c, int res, uint64_t now_ns)
 {
     if (res <= 0)
         return CONN_CLOSE;
@@ -152,7 +162,7 @@ enum conn_next conn_sent(struct conn *c, struct server *s, int res, uint64_t now
     c->deadline_ns = now_ns + (uint64_t)CONN_SEND_TIMEOUT_MS * MS;
     if (c->out_off < out_total(c))
         return CONN_SEND;
-    server_recycle(s, &c->reply);
+    reply_recycle(&c->reply);
     if (c->last)
         return linger(c, now_ns);
     c->state = CONN_READ;
@@ -160,7 +170,7 @@ enum conn_next conn_sent(struct conn *c, struct server *s, int res, uint64_t now
     if (c->in_len == 0)
         return CONN_RECV;
     c->deadline_ns = now_ns + (uint64_t)c->to->head_ms * MS;
-    return process(c, s, now_ns); /* a pipelined request, perhaps complete */
+    return process(c, now_ns); /* a pipelined request, perhaps complete */
 }
 
 bool conn_stop(struct conn *c)

@@ -2,8 +2,10 @@
 /*
  * aggregator/http/conn.h - one client connection: its buffers, its deadlines
  * and the state machine of HTTP/1.1 keep-alive with pipelining. The event
- * loop (loop.c) performs the I/O this file asks for and reports results;
- * this file never blocks and never touches the ring.
+ * loop (daemon/loop.c) performs the I/O this file asks for and reports
+ * results; when a request is complete it has the server answer it
+ * (CONN_HANDLE, then conn_answered()). This file never blocks, never
+ * touches the ring and calls nothing above it.
  *
  *   READ ----(head complete or refused)----> WRITE ---(all sent)---> READ
  *     ^  \                                     |   (keep-alive; a pipelined
@@ -28,7 +30,7 @@
 
 #include "render/buf.h"
 #include "http/http.h"
-#include "daemon/server.h"
+#include "http/reply.h"
 
 #define CONN_HEAD_TIMEOUT_MS 10000u  /* default: first byte of a request to its whole head */
 #define CONN_IDLE_TIMEOUT_MS 30000u  /* default: keep-alive, between requests */
@@ -46,6 +48,7 @@ struct conn_timeouts {
 enum conn_next {
     CONN_RECV, /* receive into conn_recv_buf() */
     CONN_SEND, /* send conn_send_msg() */
+    CONN_HANDLE, /* answer c->req into c->reply, then call conn_answered() */
     CONN_CLOSE,
 };
 
@@ -68,6 +71,8 @@ struct conn {
     uint64_t lingered;              /* bytes discarded while lingering */
     uint32_t in_len;                /* bytes in in[] */
     struct http_parser parser;
+    struct http_request req; /* CONN_HANDLE: the request; points into in[] */
+    uint32_t req_len;        /* CONN_HANDLE: bytes of in[] it takes */
     struct buf head;
     struct reply reply;
     struct iovec iov[2];
@@ -76,9 +81,9 @@ struct conn {
 };
 
 /* Set up c for a newly accepted socket; the first step is CONN_RECV. to
- * must outlive c. */
+ * and pool must outlive c. */
 void conn_init(struct conn *c, int fd, bool reject, const struct conn_timeouts *to,
-               uint64_t now_ns);
+               struct reply_pool *pool, uint64_t now_ns);
 /* Free c's buffers (not the socket). */
 void conn_fini(struct conn *c);
 
@@ -88,9 +93,11 @@ void conn_recv_buf(struct conn *c, void **p, size_t *n);
 struct msghdr *conn_send_msg(struct conn *c);
 
 /* A receive finished with res (bytes, 0 for EOF, or -errno). */
-enum conn_next conn_received(struct conn *c, struct server *s, int res, uint64_t now_ns);
+enum conn_next conn_received(struct conn *c, int res, uint64_t now_ns);
 /* A send finished with res (bytes or -errno). */
-enum conn_next conn_sent(struct conn *c, struct server *s, int res, uint64_t now_ns);
+enum conn_next conn_sent(struct conn *c, int res, uint64_t now_ns);
+/* After CONN_HANDLE: c->reply holds the answer to c->req; send it. */
+enum conn_next conn_answered(struct conn *c, uint64_t now_ns);
 
 /* The server is stopping: true when c may be closed at once (not in the
  * middle of sending a reply, which it finishes first). */

@@ -109,8 +109,7 @@ static uint32_t entry(struct watches *ws)
 
 /* Watch the owner of slot idx. Returns true when it is watched, or was
  * found gone and handled; false when it must rely on the liveness check. */
-static bool watch_owner(struct watches *ws, struct drain *d, uint32_t idx, uint32_t gen,
-                        watch_arm_fn arm, void *ctx)
+static bool watch_owner(struct watches *ws, struct drain *d, uint32_t idx, uint32_t gen)
 {
     struct shmet_abi_slot *sl = shmet__slot(d->seg, idx);
     /* RELAXED: written before the ACTIVE state, loaded with ACQUIRE by the
@@ -144,11 +143,10 @@ static bool watch_owner(struct watches *ws, struct drain *d, uint32_t idx, uint3
         return true;
     }
     ws->w[e] = (struct watch){.pid = pid, .start_time = start, .fd = fd};
-    arm(ctx, e, fd);
     return true;
 }
 
-void watch_scan(struct watches *ws, struct drain *d, watch_arm_fn arm, void *ctx)
+void watch_scan(struct watches *ws, struct drain *d)
 {
     ws->uncovered = 0;
     for (uint32_t i = 0; i < slots_known(ws, d); i++) {
@@ -162,10 +160,23 @@ void watch_scan(struct watches *ws, struct drain *d, watch_arm_fn arm, void *ctx
             continue;
         if (ws->seen_gen[i] != gen + 1) {
             ws->seen_gen[i] = gen + 1;
-            ws->covered[i] = watch_owner(ws, d, i, gen, arm, ctx);
+            ws->covered[i] = watch_owner(ws, d, i, gen);
         }
         ws->uncovered += !ws->covered[i];
     }
+}
+
+bool watch_next_unarmed(struct watches *ws, uint32_t *index, int *fd)
+{
+    for (uint32_t i = 0; i < ws->n; i++) {
+        if (ws->w[i].fd >= 0 && !ws->w[i].armed) {
+            ws->w[i].armed = true;
+            *index = i;
+            *fd = ws->w[i].fd;
+            return true;
+        }
+    }
+    return false;
 }
 
 bool watch_take(struct watches *ws, uint32_t index, struct watch *w)

@@ -3,7 +3,7 @@
  * aggregator/ingest/watch.h - noticing that a producer process died. For every
  * process owning an ACTIVE slot the aggregator opens a pidfd (one per
  * process, shared by its threads' slots); the event loop polls it through
- * the ring, and when it fires the process's slots are drained and freed
+ * the ring (watch_next_unarmed() hands it the new ones), and when it fires the process's slots are drained and freed
  * (drain_owner_gone). Slots whose owner could not be watched (no pidfd
  * support, a full fd table, an owner in another PID namespace, whose pid
  * names nobody or somebody else here) are left to the periodic liveness
@@ -21,6 +21,7 @@ struct watch {
     int32_t pid;
     uint64_t start_time; /* the owner's, as its slot recorded it */
     int fd;              /* the pidfd; -1: entry free */
+    bool armed;          /* handed out by watch_next_unarmed() */
 };
 
 struct watches {
@@ -33,9 +34,6 @@ struct watches {
     uint64_t pid_ns;    /* our PID namespace: pids of others mean nothing */
 };
 
-/* Called for each new watch: poll fd (POLLIN) and report to watch_fired(). */
-typedef void (*watch_arm_fn)(void *ctx, uint32_t index, int fd);
-
 int watch_init(struct watches *ws, uint32_t slots);
 /* Close every pidfd (the ring must be gone or not polling them). */
 void watch_fini(struct watches *ws);
@@ -47,7 +45,10 @@ int watch_reset(struct watches *ws, uint32_t slots);
 /* Look at every ACTIVE slot and watch owners not watched yet. Owners found
  * already gone are handed to drain_owner_gone() at once. Reads the
  * segment. */
-void watch_scan(struct watches *ws, struct drain *d, watch_arm_fn arm, void *ctx);
+void watch_scan(struct watches *ws, struct drain *d);
+/* A watch made since the last call, to poll: fd (POLLIN), reported with
+ * its index to watch_take(). false when there is none. Reads no segment. */
+bool watch_next_unarmed(struct watches *ws, uint32_t *index, int *fd);
 
 /* The pidfd of entry index became readable (or its poll failed): close it
  * and take the process it watched into *w. false when the entry was not

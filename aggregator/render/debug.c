@@ -37,11 +37,6 @@ static const char *type_name(uint8_t t)
     return t == SHMET_TYPE_COUNTER ? "counter" : t == SHMET_TYPE_GAUGE ? "gauge" : "histogram";
 }
 
-uint64_t debug_dropped_total(const struct debug_ctx *c)
-{
-    return c->d->dropped_total + c->d->noslot_total;
-}
-
 /* Geometry as validated at attach, then the hold on the segment
  * (additions to the DESIGN schema: path, attached, attaches_total,
  * lost_total). */
@@ -60,42 +55,24 @@ static json_t *segment_obj(const struct debug_ctx *c)
 static json_t *aggregator_obj(const struct debug_ctx *c)
 {
     return json_pack("{s:i, s:f, s:I, s:I, s:I, s:I, s:I}", "pid", (int)c->pid, "uptime_seconds",
-                     c->uptime_seconds, "samples_total", (json_int_t)c->d->samples_total,
-                     "dropped_total", (json_int_t)debug_dropped_total(c),
-                     "invalid_records_total", (json_int_t)drain_invalid_total(c->d), "families",
+                     c->uptime_seconds, "samples_total", (json_int_t)c->totals.samples,
+                     "dropped_total", (json_int_t)c->totals.dropped,
+                     "invalid_records_total", (json_int_t)c->totals.invalid, "families",
                      (json_int_t)c->st->nfamilies, "series", (json_int_t)c->st->nseries);
 }
 
-void debug_slot_read(const struct shmet__seg *seg, uint32_t i, struct debug_slot *out)
+static json_t *producer_obj(const struct debug_ctx *c, uint32_t i)
 {
-    struct shmet_abi_slot *sl = shmet__slot(seg, i);
+    const struct shmet__slot_snap *p = &c->slots[i];
 
-    /* ACQUIRE/RELAXED as in drain_slot(); a report, not a decision. */
-    out->state = atomic_load_explicit(&sl->state, memory_order_acquire);
-    out->head = atomic_load_explicit(&sl->head, memory_order_acquire);
-    out->defines = atomic_load_explicit(&sl->defines, memory_order_relaxed);
-    /* RELAXED: we are the only writer of tail (one aggregator holds the
-     * segment lock), and nothing is read through it here. */
-    out->tail = atomic_load_explicit(&sl->tail, memory_order_relaxed);
-    out->pid = atomic_load_explicit(&sl->pid, memory_order_relaxed);
-    out->tid = atomic_load_explicit(&sl->tid, memory_order_relaxed);
-    out->generation = atomic_load_explicit(&sl->generation, memory_order_relaxed);
-    out->ring_used = shmet__ring_used(seg, i);
-    out->dropped = atomic_load_explicit(&sl->dropped, memory_order_relaxed);
-    out->arena_used = atomic_load_explicit(&sl->arena_used, memory_order_relaxed);
-    out->arena_dropped = atomic_load_explicit(&sl->arena_dropped, memory_order_relaxed);
-}
-
-static json_t *producer_obj(const struct debug_slot *p, uint32_t i)
-{
     if (p->state == SHMET_SLOT_FREE)
         return NULL;
     return json_pack("{s:I, s:i, s:i, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "slot",
                      (json_int_t)i, "pid", (int)p->pid, "tid", (int)p->tid, "generation",
                      (json_int_t)p->generation, "state", shmet__slot_state_name(p->state),
-                     "ring_used", (json_int_t)p->ring_used, "ring_tail", (json_int_t)p->tail,
+                     "ring_used", (json_int_t)shmet__snap_ring_used(c->seg, p), "ring_tail", (json_int_t)p->tail,
                      "samples_total",
-                     (json_int_t)(p->head >= p->defines ? p->head - p->defines : 0),
+                     (json_int_t)shmet__snap_samples(p),
                      "dropped_total", (json_int_t)p->dropped, "arena_used",
                      (json_int_t)p->arena_used, "arena_dropped", (json_int_t)p->arena_dropped);
 }
@@ -226,7 +203,7 @@ int debug_render(const struct debug_ctx *c, struct buf *out)
     char *text;
 
     for (uint32_t i = 0; i < c->nslots; i++)
-        if ((p = producer_obj(&c->slots[i], i)) != NULL)
+        if ((p = producer_obj(c, i)) != NULL)
             json_array_append_new(producers, p);
     for (uint32_t i = 0; fams != NULL && i < c->st->nfamilies; i++)
         json_array_append_new(families, family_obj(fams[i]));

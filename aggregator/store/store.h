@@ -4,9 +4,15 @@
  * name, each with one or more definitions, series by label set
  * (SipHash-keyed tables), counters and histograms that only grow, gauges
  * as one contribution per producer combined by mode, a per-family
- * cardinality cap with an __overflow__ placeholder series. Written by
- * drain.c, read by the renderers (expo.c, debug.c). Single-threaded: the
- * aggregator has one thread.
+ * cardinality cap with an __overflow__ placeholder series.
+ *
+ * Who writes it. Producers' data comes in only through the ingest stage:
+ * the drain (ingest/drain.c) and, once at start before the first drain,
+ * the checkpoint restore (ingest/checkpoint.c). The daemon's self-metrics
+ * (daemon/selfmetrics.c) write only the internal shmetrics_* families,
+ * which producers cannot define (store_family.internal). The
+ * renderers (render/expo.c, render/debug.c) only read. The store calls
+ * nothing outside itself. Single-threaded: the aggregator has one thread.
  *
  * Definitions (tag-family-defs). A family is a name and a type. During a
  * rolling deploy old and new producers define the same name with other

@@ -745,8 +745,7 @@ static void test_drain_random_definitions(void)
     b.len = 0;
     CU_ASSERT_EQUAL(expo_render(&fx.st, EXPO_OPENMETRICS, NULL, &b), 0);
     b.len = 0;
-    struct debug_ctx dc = {.seg = &fx.seg, .st = &fx.st, .d = &fx.d, .path = "-",
-                           .attached = true};
+    struct debug_ctx dc = {.seg = &fx.seg, .st = &fx.st, .path = "-", .attached = true};
     CU_ASSERT_EQUAL_FATAL(debug_render(&dc, &b), 0);
     json_t *doc = json_loadb(b.data, b.len, 0, NULL);
     CU_ASSERT_EQUAL(json_array_size(json_object_get(doc, "families")), fx.st.nfamilies);

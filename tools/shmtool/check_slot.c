@@ -42,13 +42,13 @@ static void ring_note(struct ring_findings *f, const char *fmt, ...)
 }
 
 /* A claim in progress: normal for a moment, stuck if the claimer died. */
-static void check_claiming(const struct slot_snap *sn, struct report *r)
+static void check_claiming(const struct shmet__slot_snap *sn, struct report *r)
 {
-    if (sn->pid > 0 && snap_alive(sn) == 0)
+    if (sn->pid > 0 && sn->alive == 0)
         problem(r, SEV_WARNING, "stale: stuck in claiming state, claimer pid %d is gone", sn->pid);
 }
 
-static void check_owner(const struct slot_snap *sn, struct report *r)
+static void check_owner(const struct shmet__slot_snap *sn, struct report *r)
 {
     const char *state = shmet__slot_state_name(sn->state);
 
@@ -59,7 +59,7 @@ static void check_owner(const struct slot_snap *sn, struct report *r)
         problem(r, SEV_ERROR, "owner pid %d is not a valid pid", sn->pid);
     if (sn->tid <= 0)
         problem(r, SEV_ERROR, "owner tid %d is not a valid thread id", sn->tid);
-    if (sn->state == SHMET_SLOT_ACTIVE && sn->pid > 0 && snap_alive(sn) == 0)
+    if (sn->state == SHMET_SLOT_ACTIVE && sn->pid > 0 && sn->alive == 0)
         problem(r, SEV_WARNING,
                 "stale: owner pid %d (tid %d) is gone; the aggregator frees the slot when it "
                 "notices",
@@ -68,7 +68,7 @@ static void check_owner(const struct slot_snap *sn, struct report *r)
         problem(r, SEV_WARNING, "quarantined by the aggregator (its records are ignored)");
 }
 
-static void check_counters(const struct shmet__seg *s, const struct slot_snap *sn, struct report *r)
+static void check_counters(const struct shmet__seg *s, const struct shmet__slot_snap *sn, struct report *r)
 {
     if (sn->tail > sn->head_after)
         problem(r, SEV_ERROR, "head %llu is behind tail %llu", (unsigned long long)sn->head_after,
@@ -92,7 +92,7 @@ static void check_counters(const struct shmet__seg *s, const struct slot_snap *s
 
 /* Control block checks; true when the slot's contents are worth checking
  * (it is active or dead). */
-static bool check_fields(const struct shmet__seg *s, const struct slot_snap *sn, struct report *r)
+static bool check_fields(const struct shmet__seg *s, const struct shmet__slot_snap *sn, struct report *r)
 {
     if (sn->state > SHMET_SLOT_DEAD) {
         problem(r, SEV_ERROR, "state %u is not a valid state", sn->state);
@@ -198,7 +198,7 @@ static void scan(const struct shmet__seg *s, uint32_t idx, uint64_t from, uint64
  * of the snapshot (head read first, so they are complete; the arena was
  * loaded after head, so every definition they name is in d).
  */
-void check_ring(const struct shmet__seg *s, uint32_t idx, const struct slot_snap *sn,
+void check_ring(const struct shmet__seg *s, uint32_t idx, const struct shmet__slot_snap *sn,
                 const struct defs *d, struct report *r)
 {
     struct ring_findings f = {.n = 0};
@@ -213,7 +213,7 @@ void check_ring(const struct shmet__seg *s, uint32_t idx, const struct slot_snap
     atomic_thread_fence(memory_order_acquire);
     /* RELAXED: ordered by the fence above. */
     tail = atomic_load_explicit(&shmet__slot(s, idx)->tail, memory_order_relaxed);
-    if (tail != sn->tail || slot_generation(s, idx) != sn->generation)
+    if (tail != sn->tail || shmet__slot_generation(s, idx) != sn->generation)
         return;
     for (unsigned i = 0; i < f.n; i++)
         problem(r, SEV_ERROR, "%s", f.msg[i]);
@@ -223,11 +223,11 @@ void check_ring(const struct shmet__seg *s, uint32_t idx, const struct slot_snap
 
 void check_slot(const struct shmet__seg *s, uint32_t idx, struct report *r)
 {
-    struct slot_snap sn;
+    struct shmet__slot_snap sn;
     struct defs d;
 
     report_slot(r, idx);
-    slot_snapshot(s, idx, &sn);
+    shmet__slot_snapshot(s, idx, true, &sn);
     if (check_fields(s, &sn, r)) {
         /* Contents: the arena and the ring of one owner, read together. */
         if (!defs_load_slot(s, idx, &sn, &d))

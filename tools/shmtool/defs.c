@@ -276,14 +276,14 @@ void defs_free(struct defs *d)
  * loaded again (a few times) if a new claim changed the generation while
  * the arena was walked. Returns true when snapshot and arena agree.
  */
-bool defs_load_slot(const struct shmet__seg *s, uint32_t idx, struct slot_snap *sn, struct defs *d)
+bool defs_load_slot(const struct shmet__seg *s, uint32_t idx, struct shmet__slot_snap *sn, struct defs *d)
 {
     for (int i = 0; i < 4; i++) {
         if (i > 0)
             defs_free(d);
-        slot_snapshot(s, idx, sn);
+        shmet__slot_snapshot(s, idx, true, sn);
         defs_load(s, idx, d);
-        if (slot_generation(s, idx) == sn->generation)
+        if (shmet__slot_generation(s, idx) == sn->generation)
             return true;
     }
     return false;

@@ -79,7 +79,7 @@ static json_t *segment_json(const struct tool_args *a, const struct shmet__seg *
     return o;
 }
 
-static json_t *slot_json(const struct shmet__seg *s, uint32_t i, const struct slot_snap *sn)
+static json_t *slot_json(const struct shmet__seg *s, uint32_t i, const struct shmet__slot_snap *sn)
 {
     json_t *o = jnew_object();
 
@@ -88,13 +88,13 @@ static json_t *slot_json(const struct shmet__seg *s, uint32_t i, const struct sl
     jset(o, "pid", json_integer(sn->pid));
     jset(o, "tid", json_integer(sn->tid));
     jset(o, "generation", json_integer(sn->generation));
-    jset(o, "ring_used", ju64(snap_ring_used(s, sn)));
+    jset(o, "ring_used", ju64(shmet__snap_ring_used(s, sn)));
     jset(o, "ring_capacity", json_integer(s->ring_records));
-    jset(o, "samples_total", ju64(snap_samples(sn)));
+    jset(o, "samples_total", ju64(shmet__snap_samples(sn)));
     jset(o, "dropped_total", ju64(sn->dropped));
     jset(o, "arena_used", ju64(sn->arena_used));
     jset(o, "arena_dropped", ju64(sn->arena_dropped));
-    jset(o, "alive", sn->state == SHMET_SLOT_FREE ? json_null() : jalive(snap_alive(sn)));
+    jset(o, "alive", sn->state == SHMET_SLOT_FREE ? json_null() : jalive(sn->alive));
     jset(o, "liveness", json_string(sn->generation != 0 && sn->lock_gen == sn->generation ? "lock"
                                                                                           : "pid"));
     jset(o, "defines", ju64(sn->defines));
@@ -109,11 +109,11 @@ static json_t *slot_json(const struct shmet__seg *s, uint32_t i, const struct sl
 static int info_json(const struct tool_args *a, const struct shmet__seg *s, const struct live *l)
 {
     json_t *root = jnew_object(), *slots = jnew_array();
-    struct slot_snap sn;
+    struct shmet__slot_snap sn;
 
     jset(root, "segment", segment_json(a, s, l));
     for (uint32_t i = 0; i < s->slots; i++) {
-        slot_snapshot(s, i, &sn);
+        shmet__slot_snapshot(s, i, true, &sn);
         if (sn.state != SHMET_SLOT_FREE || a->all)
             jpush(slots, slot_json(s, i, &sn));
     }
@@ -156,42 +156,42 @@ static void print_header(const struct tool_args *a, const struct shmet__seg *s,
            (unsigned long long)l->noslot_dropped, (unsigned long long)l->noslot_events);
 }
 
-static const char *alive_word(const struct slot_snap *sn)
+static const char *alive_word(const struct shmet__slot_snap *sn)
 {
     int alive;
 
     if (sn->state == SHMET_SLOT_FREE)
         return "-";
-    alive = snap_alive(sn);
+    alive = sn->alive;
     return alive > 0 ? "yes" : alive == 0 ? "no" : "?";
 }
 
-static void print_slot(const struct shmet__seg *s, uint32_t i, const struct slot_snap *sn)
+static void print_slot(const struct shmet__seg *s, uint32_t i, const struct shmet__slot_snap *sn)
 {
     char ring[48], state[24];
 
-    snprintf(ring, sizeof(ring), "%llu/%u", (unsigned long long)snap_ring_used(s, sn),
+    snprintf(ring, sizeof(ring), "%llu/%u", (unsigned long long)shmet__snap_ring_used(s, sn),
              s->ring_records);
     if (sn->state <= SHMET_SLOT_DEAD)
         snprintf(state, sizeof(state), "%s", shmet__slot_state_name(sn->state));
     else
         snprintf(state, sizeof(state), "invalid(%u)", sn->state);
     printf("%4u  %-11s %7d %7d %6u %15s %12llu %9llu %9llu  %s%s\n", i, state, sn->pid, sn->tid,
-           sn->generation, ring, (unsigned long long)snap_samples(sn),
+           sn->generation, ring, (unsigned long long)shmet__snap_samples(sn),
            (unsigned long long)sn->dropped, (unsigned long long)sn->arena_used, alive_word(sn),
            (sn->flags & SHMET_SLOT_F_QUARANTINED) ? " quarantined" : "");
 }
 
 static int info_text(const struct tool_args *a, const struct shmet__seg *s, const struct live *l)
 {
-    struct slot_snap sn;
+    struct shmet__slot_snap sn;
     uint32_t shown = 0, in_use = 0;
 
     print_header(a, s, l);
     printf("\nSLOT  STATE           PID     TID    GEN            RING      SAMPLES   DROPPED"
            "     ARENA  ALIVE\n");
     for (uint32_t i = 0; i < s->slots; i++) {
-        slot_snapshot(s, i, &sn);
+        shmet__slot_snapshot(s, i, true, &sn);
         in_use += sn.state != SHMET_SLOT_FREE;
         if (sn.state == SHMET_SLOT_FREE && !a->all)
             continue;

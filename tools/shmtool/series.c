@@ -65,7 +65,7 @@ static void print_series(const struct defs *d, const struct def_series *s)
     putchar('\n');
 }
 
-static void slot_text(uint32_t idx, const struct slot_snap *sn, const struct defs *d)
+static void slot_text(uint32_t idx, const struct shmet__slot_snap *sn, const struct defs *d)
 {
     printf("slot %u: %s, pid %d, tid %d, generation %u, %llu arena bytes\n", idx,
            shmet__slot_state_name(sn->state), sn->pid, sn->tid, sn->generation,
@@ -128,7 +128,7 @@ static json_t *series_json(const struct defs *d, const struct def_series *s)
     return o;
 }
 
-static json_t *slot_json(uint32_t idx, const struct slot_snap *sn, const struct defs *d)
+static json_t *slot_json(uint32_t idx, const struct shmet__slot_snap *sn, const struct defs *d)
 {
     json_t *o = jnew_object(), *fams = jnew_array(), *sers = jnew_array(), *bad = jnew_array();
 
@@ -157,7 +157,7 @@ static json_t *slot_json(uint32_t idx, const struct slot_snap *sn, const struct 
 /* One slot, text or JSON; a free slot is shown without its leftovers. */
 static void series_slot(const struct shmet__seg *s, uint32_t idx, json_t *slots)
 {
-    struct slot_snap sn;
+    struct shmet__slot_snap sn;
     struct defs d;
 
     defs_load_slot(s, idx, &sn, &d);

@@ -95,25 +95,6 @@ int cmd_create(const struct tool_args *a);
 int cmd_rm(const struct tool_args *a);
 
 /* seg.c */
-struct slot_snap {
-    uint32_t state;
-    uint32_t generation;
-    uint32_t flags;
-    int32_t pid;
-    int32_t tid;
-    uint64_t start_time;
-    uint64_t claimed_ns;
-    uint64_t head; /* read before tail */
-    uint64_t tail;
-    uint64_t head_after; /* read after tail */
-    uint64_t dropped;
-    uint64_t arena_used;
-    uint64_t defines;
-    uint64_t arena_dropped;
-    uint32_t lock_gen; /* tag-slot-lock */
-    uint64_t pid_ns;
-    int alive; /* snap_alive(), judged when the snapshot was taken */
-};
 
 #define SEG_E_NOTFILE (-ENOTSUP) /* the path is a FIFO, directory, device... */
 
@@ -121,11 +102,6 @@ int seg_open_ro(const struct tool_args *a, struct shmet__seg *s);
 int seg_attach(const struct tool_args *a, struct shmet__seg *s);
 void seg_describe(const char *path, int err, char *buf, size_t len);
 bool seg_error_is_corruption(int err);
-void slot_snapshot(const struct shmet__seg *s, uint32_t idx, struct slot_snap *out);
-uint64_t snap_samples(const struct slot_snap *sn);
-uint64_t snap_ring_used(const struct shmet__seg *s, const struct slot_snap *sn);
-int snap_alive(const struct slot_snap *sn);
-uint32_t slot_generation(const struct shmet__seg *s, uint32_t idx);
 
 /* defs.c: one slot's arena, copied out and validated by libshm. */
 struct def_family {
@@ -171,7 +147,7 @@ struct defs {
 };
 
 void defs_load(const struct shmet__seg *s, uint32_t idx, struct defs *d);
-bool defs_load_slot(const struct shmet__seg *s, uint32_t idx, struct slot_snap *sn, struct defs *d);
+bool defs_load_slot(const struct shmet__seg *s, uint32_t idx, struct shmet__slot_snap *sn, struct defs *d);
 void defs_free(struct defs *d);
 const struct def_family *defs_family(const struct defs *d, uint32_t id);
 const struct def_series *defs_series(const struct defs *d, uint32_t id);
@@ -199,7 +175,7 @@ void problem(struct report *r, enum severity sev, const char *fmt, ...)
 /* check_slot.c, check_defs.c */
 void check_slot(const struct shmet__seg *s, uint32_t idx, struct report *r);
 void check_defs(const struct shmet__seg *s, const struct defs *d, struct report *r);
-void check_ring(const struct shmet__seg *s, uint32_t idx, const struct slot_snap *sn,
+void check_ring(const struct shmet__seg *s, uint32_t idx, const struct shmet__slot_snap *sn,
                 const struct defs *d, struct report *r);
 
 /* out.c */

@@ -64,10 +64,10 @@ static bool rate(const struct prev *p, uint32_t gen, uint64_t before, uint64_t c
     return true;
 }
 
-static void draw_slot(struct watch *w, uint32_t i, const struct slot_snap *sn, double dt)
+static void draw_slot(struct watch *w, uint32_t i, const struct shmet__slot_snap *sn, double dt)
 {
     struct prev *p = &w->prev[i];
-    uint64_t samples = snap_samples(sn);
+    uint64_t samples = shmet__snap_samples(sn);
     char rs[32], rd[32];
     double vs = 0, vd = 0;
 
@@ -81,7 +81,7 @@ static void draw_slot(struct watch *w, uint32_t i, const struct slot_snap *sn, d
     }
     printf("%4u  %-8s %7d %7d %6u %11s %9s %9llu %12llu %9llu\n", i,
            sn->state <= SHMET_SLOT_DEAD ? shmet__slot_state_name(sn->state) : "invalid", sn->pid,
-           sn->tid, sn->generation, rs, rd, (unsigned long long)snap_ring_used(w->s, sn),
+           sn->tid, sn->generation, rs, rd, (unsigned long long)shmet__snap_ring_used(w->s, sn),
            (unsigned long long)samples, (unsigned long long)sn->dropped);
     *p = (struct prev){true, sn->generation, samples, sn->dropped};
 }
@@ -108,7 +108,7 @@ static void draw_header(const struct watch *w)
 static void draw(struct watch *w)
 {
     double now = mono_now(), dt = w->refreshes ? now - w->last : 0;
-    struct slot_snap sn;
+    struct shmet__slot_snap sn;
     uint32_t in_use = 0;
 
     if (w->tty)
@@ -119,7 +119,7 @@ static void draw(struct watch *w)
     w->rate_samples = w->rate_dropped = 0;
     w->have_rates = false;
     for (uint32_t i = 0; i < w->s->slots; i++) {
-        slot_snapshot(w->s, i, &sn);
+        shmet__slot_snapshot(w->s, i, true, &sn);
         if (sn.state == SHMET_SLOT_FREE) {
             w->prev[i].valid = false;
             continue;
