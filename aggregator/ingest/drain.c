@@ -381,31 +381,58 @@ static void def_series(struct drain *d, uint32_t idx, struct slot_state *ss,
     bind_series(d, idx, ss, sf, v->id, b, values, lens);
 }
 
-/* Read every definition the producer has published so far. */
-static void scan_arena(struct drain *d, uint32_t idx, struct slot_state *ss)
+/* Read the definitions the producer has published, in arena order, up to
+ * and including the entry at upto (UINT64_MAX: every one). Returns the
+ * kind of the entry that starts at upto; 0 when none was read there; -1
+ * when the one there was invalid (and refused). */
+static int scan_arena(struct drain *d, uint32_t idx, struct slot_state *ss, uint64_t upto)
 {
     struct shmet_abi_slot *sl = shmet__slot(d->seg, idx);
     /* ACQUIRE: pairs with the RELEASE store of arena_used in arena_put()
      * (libshm/arena.c): the entries below it are complete. */
-    uint64_t used = atomic_load_explicit(&sl->arena_used, memory_order_acquire);
+    uint64_t used = atomic_load_explicit(&sl->arena_used, memory_order_acquire), at;
     struct shmet__def_view v;
-    int rc;
+    int rc, kind = 0;
 
-    while ((rc = shmet__arena_next(d->seg, idx, used, &ss->arena_off, d->defbuf,
+    while ((at = ss->arena_off) <= upto &&
+           (rc = shmet__arena_next(d->seg, idx, used, &ss->arena_off, d->defbuf,
                                    sizeof(d->defbuf), &v)) != 0) {
         if (rc < 0) {
             refuse(d, ss, INV_BAD_DEFINITION);
+            kind = at == upto ? -1 : kind;
             if (rc == -EFAULT || rc == -EMSGSIZE) {
                 ss->arena_off = UINT64_MAX; /* cannot find the next entry */
                 break;
             }
             continue;
         }
+        if (at == upto)
+            kind = v.kind;
         if (v.kind == SHMET_DEF_FAMILY)
             def_family(d, idx, ss, &v);
         else
             def_series(d, idx, ss, &v);
     }
+    return kind;
+}
+
+/* A DEFINE record names the arena entry its producer published just
+ * before it (tag-define-record in abi.h): read the arena up to that entry,
+ * so that the definition is bound before the samples behind it in the
+ * ring. An entry already read needs nothing (a lookup reads ahead when an
+ * id's DEFINE was lost to a full ring); an offset at which no entry of the
+ * record's kind starts is refused. */
+static void define_at(struct drain *d, uint32_t idx, struct slot_state *ss,
+                      const struct shmet_abi_record *r)
+{
+    uint64_t off = (uint64_t)r->value.i;
+    int kind;
+
+    if (off < ss->arena_off || ss->arena_off == UINT64_MAX)
+        return;
+    kind = scan_arena(d, idx, ss, off);
+    if (kind >= 0 && kind != r->aux)
+        refuse(d, ss, INV_BAD_DEFINITION);
 }
 
 /* ---- records ----------------------------------------------------------- */
@@ -418,7 +445,7 @@ static struct binding *lookup(struct drain *d, uint32_t idx, struct slot_state *
     struct binding *b = idmap_get(&ss->series, id);
 
     if (b == NULL || (b->s == NULL && !b->refused)) {
-        scan_arena(d, idx, ss);
+        scan_arena(d, idx, ss, UINT64_MAX);
         b = idmap_get(&ss->series, id);
     }
     return (b != NULL && (b->s != NULL || b->refused)) ? b : NULL;
@@ -459,7 +486,9 @@ static void apply(struct drain *d, uint32_t idx, struct slot_state *ss,
         d->defines++;
         if (r->aux != SHMET_DEF_FAMILY && r->aux != SHMET_DEF_SERIES)
             refuse(d, ss, INV_BAD_OP);
-        return; /* definitions are read from the arena on demand */
+        else
+            define_at(d, idx, ss, r);
+        return;
     }
     if (r->op < SHMET_OP_COUNTER_ADD || r->op > SHMET_OP_OBSERVE) {
         refuse(d, ss, INV_BAD_OP);

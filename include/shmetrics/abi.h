@@ -152,7 +152,12 @@
  * Append-only, 8-byte aligned entries, each starting with struct
  * shmet_abi_def. The producer writes an entry at arena_used, stores the new
  * arena_used with RELEASE, then pushes a DEFINE record whose value is the
- * entry's offset. Entries are never rewritten while the slot is claimed.
+ * entry's offset and whose aux is its kind (tag-define-record). Entries
+ * are never rewritten while the slot is claimed. A reader reads the arena
+ * in order: up to the entry a DEFINE record names when that record comes
+ * (so a definition is bound before the samples behind it), and to
+ * arena_used when a sample names an id it has no definition for yet (its
+ * DEFINE was not pushed: the producer skips it when the ring is full).
  *
  *   shmet_abi_def (16 bytes): u32 size (whole entry, multiple of 8),
  *                             u16 kind, u16 nstrings, u32 id, u32 family
