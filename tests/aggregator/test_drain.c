@@ -791,6 +791,76 @@ static void test_drain_slot_hostile_arena(void)
     teardown(&fx);
 }
 
+/* A DEFINE record with the given kind (aux) naming arena offset off. */
+static void raw_define(struct fixture *fx, uint32_t idx, uint16_t kind, uint64_t off)
+{
+    struct shmet__ring_producer p;
+    union {
+        double f;
+        int64_t i;
+    } v = {.i = (int64_t)off};
+
+    shmet__ring_producer_init(&p, &fx->seg, idx);
+    CU_ASSERT_EQUAL(shmet__ring_push(&p, 0, SHMET_OP_DEFINE, kind, v.f), 0);
+}
+
+/* A DEFINE record binds the entry it names when it comes: a series
+ * defined and not yet recorded is in the store after one drain. A record
+ * naming no entry start, an entry of another kind, or an offset beyond
+ * the arena is refused; one naming an entry already read changes
+ * nothing. */
+static void test_drain_define_record_offset(void)
+{
+    struct fixture fx;
+    struct shmet_family *c;
+    struct shmet_series cs;
+    const char *v[] = {"a"};
+
+    setup(&fx, 1024);
+    CU_ASSERT_EQUAL(shmet_counter(fx.c, "d_total", "", (const char *[]){"k", NULL}, &c), 0);
+    CU_ASSERT_EQUAL(shmet_series_get(c, v, &cs), 0);
+    shmet_inc(cs); /* the producer writes its definitions at the first record */
+    uint32_t idx = own_slot(&fx);
+    uint64_t used = shmet__slot(&fx.seg, idx)->arena_used;
+    drain_all(&fx.d);
+    CU_ASSERT_EQUAL(find(&fx.st, "d_total", "a")->v.counter, 1);
+    raw_define(&fx, idx, SHMET_DEF_FAMILY, 0);        /* read already: nothing */
+    drain_all(&fx.d);
+    CU_ASSERT_EQUAL(fx.d.invalid[INV_BAD_DEFINITION], 0);
+    raw_define(&fx, idx, SHMET_DEF_SERIES, used + 8); /* beyond the arena */
+    drain_all(&fx.d);
+    CU_ASSERT_EQUAL(fx.d.invalid[INV_BAD_DEFINITION], 1);
+    CU_ASSERT_EQUAL(fx.d.invalid[INV_BAD_OP], 0);
+    /* The client's (family, series and the family's placeholder) and ours. */
+    CU_ASSERT_EQUAL(fx.d.defines, shmet__slot(&fx.seg, idx)->defines + 2);
+    teardown(&fx);
+}
+
+/* A DEFINE record whose kind is not the kind of the entry it names is
+ * refused; the entry itself is still read (the arena is the truth). */
+static void test_drain_define_record_kind(void)
+{
+    struct fixture fx;
+    struct shmet_family *c;
+    struct shmet_series a;
+    const char *va[] = {"a"};
+
+    setup(&fx, 1024);
+    CU_ASSERT_EQUAL(shmet_counter(fx.c, "k_total", "", (const char *[]){"k", NULL}, &c), 0);
+    CU_ASSERT_EQUAL(shmet_series_get(c, va, &a), 0);
+    shmet_inc(a);
+    uint32_t idx = own_slot(&fx);
+    struct shmet_abi_record *r = shmet__slot_ring(&fx.seg, idx);
+    CU_ASSERT_EQUAL_FATAL(r[0].op, SHMET_OP_DEFINE);
+    CU_ASSERT_EQUAL_FATAL(r[1].op, SHMET_OP_DEFINE);
+    CU_ASSERT_EQUAL_FATAL(r[1].aux, SHMET_DEF_SERIES);
+    r[1].aux = SHMET_DEF_FAMILY; /* names the series entry as a family */
+    drain_all(&fx.d);
+    CU_ASSERT_EQUAL(fx.d.invalid[INV_BAD_DEFINITION], 1);
+    CU_ASSERT_EQUAL(find(&fx.st, "k_total", "a")->v.counter, 1);
+    teardown(&fx);
+}
+
 int main(void)
 {
     static const struct t_case tests[] = {
@@ -798,6 +868,8 @@ int main(void)
         {"test_drain_slot_gauge_leaves_with_producer", test_drain_slot_gauge_leaves_with_producer},
         {"test_drain_owner_gone_forked_child", test_drain_owner_gone_forked_child},
         {"test_drain_apply_hostile_records", test_drain_apply_hostile_records},
+        {"test_drain_define_record_offset", test_drain_define_record_offset},
+        {"test_drain_define_record_kind", test_drain_define_record_kind},
         {"test_drain_slot_corrupt_head_resyncs", test_drain_slot_corrupt_head_resyncs},
         {"test_drain_family_conflict_between_slots", test_drain_family_conflict_between_slots},
         {"test_drain_rolling_deploy_labels", test_drain_rolling_deploy_labels},
