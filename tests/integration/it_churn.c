@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tests/integration/it_churn.c - the churn driver of tools/soak.sh: for a
- * given time, runs short-lived workers (t_crew.h) against a running
- * shmetricsd while scraping it, then checks what it counted.
+ * given time, runs short-lived workers (jobs of t_fleet.h) against a
+ * running shmetricsd while scraping it, then checks what it counted.
  *
  * Workers, a few at a time: most record ITERS iterations and exit
  * normally; one in ten stays alive once finished and is SIGKILLed; one in
@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #include "t_e2e.h"
-#include "t_crew.h"
+#include "t_fleet.h"
 
 #define ITERS 20
 #define MAX_KILL_US 2000
@@ -40,7 +40,7 @@ struct opts {
 };
 
 struct run {
-    struct t_crew cr;
+    struct t_fleet fl;
     uint64_t end_ms, nspawned;
     uint64_t mortal_iters; /* two records each, and a few more, fill a ring */
     bool stopping;
@@ -82,7 +82,7 @@ static int scrape_check(struct run *r, int port, double *work, double *count)
         double w = t_samples_get(&ss, t_key_work(key, sizeof(key), (enum t_kind)k));
         double c = t_samples_get(&ss, t_key_obs(key, sizeof(key), (enum t_kind)k, "count"));
         double s = t_samples_get(&ss, t_key_obs(key, sizeof(key), (enum t_kind)k, "sum"));
-        if (w < r->last_work[k] || c < r->last_count[k] || (c >= 0 && s != c * T_CREW_OBS)) {
+        if (w < r->last_work[k] || c < r->last_count[k] || (c >= 0 && s != c * T_JOB_OBS)) {
             fprintf(stderr, "it_churn: kind %d: counter %.17g (was %.17g), count %.17g (was "
                             "%.17g), sum %.17g\n",
                     k, w, r->last_work[k], c, r->last_count[k], s);
@@ -123,9 +123,9 @@ static int churn(struct run *r, int port)
     uint64_t next_scrape = 0;
     int rc;
 
-    while (!r->stopping || t_crew_busy(&r->cr) > 0) {
+    while (!r->stopping || t_fleet_busy(&r->fl) > 0) {
         r->stopping = t_now_ms() >= r->end_ms;
-        if ((rc = t_crew_step(&r->cr, next_job, r)) < 0) {
+        if ((rc = t_fleet_step(&r->fl, next_job, r)) < 0) {
             fprintf(stderr, "it_churn: no free slot for a new worker\n");
             return -1;
         }
@@ -145,18 +145,18 @@ static int churn(struct run *r, int port)
 static void print_figures(const struct run *r, const double *work, const double *count,
                           double dropped, double invalid)
 {
-    const struct t_crew *cr = &r->cr;
+    const struct t_fleet *fl = &r->fl;
 
     printf("workers %llu\nexited %llu\nkilled_after_finishing %llu\n"
            "killed_while_recording %llu\nscrapes %llu\nregressions %llu\n",
-           (unsigned long long)cr->spawned, (unsigned long long)cr->exits,
-           (unsigned long long)cr->kills_finished, (unsigned long long)cr->kills,
+           (unsigned long long)fl->spawned, (unsigned long long)fl->exits,
+           (unsigned long long)fl->kills_finished, (unsigned long long)fl->kills,
            (unsigned long long)r->scrapes, (unsigned long long)r->regressions);
     printf("steady_recorded %llu\nsteady_counted %.17g\nsteady_observed %.17g\n",
-           (unsigned long long)cr->recorded[T_KIND_STEADY], work[T_KIND_STEADY],
+           (unsigned long long)fl->recorded[T_KIND_STEADY], work[T_KIND_STEADY],
            count[T_KIND_STEADY]);
     printf("mortal_recorded %llu\nmortal_counted %.17g\nmortal_observed %.17g\n",
-           (unsigned long long)cr->recorded[T_KIND_MORTAL], work[T_KIND_MORTAL],
+           (unsigned long long)fl->recorded[T_KIND_MORTAL], work[T_KIND_MORTAL],
            count[T_KIND_MORTAL]);
     printf("dropped %.17g\ninvalid %.17g\n", dropped, invalid);
     printf("claims_reclaimed %.17g\n", r->claims_reclaimed);
@@ -166,9 +166,9 @@ static void print_figures(const struct run *r, const double *work, const double 
 static int verdict(const struct run *r, const double *work, const double *count, double dropped,
                    double invalid)
 {
-    const struct t_crew *cr = &r->cr;
-    double S = (double)cr->recorded[T_KIND_MORTAL], K = (double)cr->kills;
-    double steady = (double)cr->recorded[T_KIND_STEADY];
+    const struct t_fleet *fl = &r->fl;
+    double S = (double)fl->recorded[T_KIND_MORTAL], K = (double)fl->kills;
+    double steady = (double)fl->recorded[T_KIND_STEADY];
     int bad = 0;
 
     /* Absent series (-1): nothing of that kind was drained. */
@@ -180,13 +180,14 @@ static int verdict(const struct run *r, const double *work, const double *count,
         bad += c < S || c > S + K;
     }
     bad += dropped != 0 || invalid != 0;
-    bad += cr->bad != 0 || r->regressions != 0;
+    bad += fl->bad != 0 || r->regressions != 0;
     return bad;
 }
 
 int main(int argc, char **argv)
 {
     static struct run r;
+    struct t_fleet_opts fo = {.jobs = true};
     struct opts o;
     double work[T_KINDS], count[T_KINDS], dropped, invalid;
     int bad;
@@ -197,18 +198,19 @@ int main(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
     t_rand_seed((uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32));
-    if (t_crew_open(&r.cr, o.ns, o.places) != 0) {
+    fo.places = o.places;
+    if (t_fleet_open(&r.fl, o.ns, &fo) != 0) {
         fprintf(stderr, "it_churn: cannot open namespace %s (is shmetricsd running?)\n", o.ns);
         return 2;
     }
-    r.mortal_iters = (r.cr.seg.ring_records - 64) / 2;
+    r.mortal_iters = (r.fl.seg.ring_records - 64) / 2;
     for (int k = 0; k < T_KINDS; k++)
         r.last_work[k] = r.last_count[k] = -1;
     r.end_ms = t_now_ms() + (uint64_t)o.seconds * 1000;
-    if (churn(&r, o.port) != 0 || !t_wait_all_free(o.ns, (int)r.cr.seg.slots) ||
+    if (churn(&r, o.port) != 0 || !t_wait_all_free(o.ns, (int)r.fl.seg.slots) ||
         scrape_check(&r, o.port, work, count) != 0) {
         fprintf(stderr, "it_churn: the aggregator did not free every slot or answer\n");
-        t_crew_close(&r.cr);
+        t_fleet_close(&r.fl);
         return 1;
     }
     r.claims_reclaimed = t_scrape_value(o.port, "shmetrics_claims_reclaimed_total");
@@ -216,6 +218,6 @@ int main(int argc, char **argv)
     invalid = t_debug_aggregator(o.port, "invalid_records_total");
     print_figures(&r, work, count, dropped, invalid);
     bad = verdict(&r, work, count, dropped, invalid);
-    t_crew_close(&r.cr);
+    t_fleet_close(&r.fl);
     return bad ? 1 : 0;
 }

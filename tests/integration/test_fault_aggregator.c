@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tests/integration/test_fault_aggregator.c - the aggregator dies, the
- * producers do not. Real shmetricsd processes and forked workers
- * (t_fleet.h) on one namespace:
+ * producers do not. Real shmetricsd processes and forked workers (served
+ * workers of t_fleet.h) on one namespace:
  *
  * - SIGKILL, then restart: the new aggregator counts exactly what the
  *   rings held (records written while it was away, cut where a ring was
@@ -135,17 +135,17 @@ static void gone(struct t_expect *e)
 /* Workers w2 and w3, alive across the restart, record n iterations more
  * into their slots and are counted exactly; then they exit, and every
  * slot ends free. */
-static void live_go_on(const struct t_daemon *d, const char *ns, struct t_worker *wk,
-                       struct t_expect *e, int nworkers, uint32_t n)
+static void live_go_on(const struct t_daemon *d, struct t_fleet *fl, struct t_expect *e,
+                       uint32_t n)
 {
     for (int w = 2; w < 4; w++) {
-        CU_ASSERT_EQUAL_FATAL(t_worker_do(&wk[w], T_OP_RECORD, n), 0);
-        t_expect_records(&e[w], w, wk[w].iter - n, 3ull * n);
+        CU_ASSERT_EQUAL_FATAL(t_fleet_do(fl, w, T_OP_RECORD, n), 0);
+        t_expect_records(&e[w], w, fl->wk[w].iter - n, 3ull * n);
     }
-    CU_ASSERT_EQUAL(scrape_diff(d->port, e, nworkers), 0);
+    CU_ASSERT_EQUAL(scrape_diff(d->port, e, fl->o.places), 0);
     for (int w = 2; w < 4; w++)
-        CU_ASSERT(t_worker_exit(&wk[w]));
-    CU_ASSERT_EQUAL(wait_free_slots(ns, NSLOTS), NSLOTS);
+        CU_ASSERT(t_fleet_reap(fl, w, 0));
+    CU_ASSERT_EQUAL(wait_free_slots(fl->ns, NSLOTS), NSLOTS);
 }
 
 static uint64_t ring_records(uint64_t n, uint64_t capacity)
@@ -164,19 +164,19 @@ static const uint32_t k_phase2[K_WORKERS] = {100, 1000, 2000, 50};
 
 /* Phases 0 and 1: the first aggregator stops gracefully (a checkpoint),
  * the second continues from it. Leaves the second running, rings empty. */
-static void k_before(struct t_daemon *d, const char *ns, struct t_worker *wk, struct t_expect *e)
+static void k_before(struct t_daemon *d, struct t_fleet *fl, struct t_expect *e)
 {
-    CU_ASSERT_EQUAL_FATAL(agg_start(d, ns, "1024"), 0);
+    CU_ASSERT_EQUAL_FATAL(agg_start(d, fl->ns, "1024"), 0);
     for (int w = 0; w < K_WORKERS; w++) {
-        CU_ASSERT_EQUAL_FATAL(t_worker_spawn(&wk[w], w, ns, NSLOTS, K_RING, NULL), 0);
-        CU_ASSERT_EQUAL_FATAL(t_worker_do(&wk[w], T_OP_RECORD, 10), 0);
+        CU_ASSERT_EQUAL_FATAL(t_fleet_serve(fl, w), 0);
+        CU_ASSERT_EQUAL_FATAL(t_fleet_do(fl, w, T_OP_RECORD, 10), 0);
         t_expect_records(&e[w], w, 0, 30);
     }
     CU_ASSERT_EQUAL(scrape_diff(d->port, e, K_WORKERS), 0);
     CU_ASSERT_FATAL(agg_sigterm(d));
-    CU_ASSERT_EQUAL_FATAL(agg_start(d, ns, "1024"), 0);
+    CU_ASSERT_EQUAL_FATAL(agg_start(d, fl->ns, "1024"), 0);
     for (int w = 0; w < K_WORKERS; w++) {
-        CU_ASSERT_EQUAL_FATAL(t_worker_do(&wk[w], T_OP_RECORD, 20), 0);
+        CU_ASSERT_EQUAL_FATAL(t_fleet_do(fl, w, T_OP_RECORD, 20), 0);
         t_expect_records(&e[w], w, 10, 60);
     }
     CU_ASSERT_EQUAL(scrape_diff(d->port, e, K_WORKERS), 0); /* drained: the rings are empty */
@@ -215,8 +215,9 @@ static void k_check_drops(int port, const int *slot, const uint64_t *fit, const 
 
 static void test_fault_agg_sigkill_restart_exact(void)
 {
+    const struct t_fleet_opts fo = {.places = K_WORKERS, .slots = NSLOTS, .ring = K_RING};
     struct t_daemon d;
-    struct t_worker wk[K_WORKERS];
+    struct t_fleet fl;
     struct t_expect e[K_WORKERS];
     struct shmet__seg seg;
     uint64_t first[K_WORKERS], fit[K_WORKERS], drop[K_WORKERS];
@@ -224,11 +225,12 @@ static void test_fault_agg_sigkill_restart_exact(void)
     char ns[64];
 
     memset(e, 0, sizeof(e));
-    k_before(&d, t_ns(ns, sizeof(ns), "fakill"), wk, e);
+    CU_ASSERT_EQUAL_FATAL(t_fleet_open(&fl, t_ns(ns, sizeof(ns), "fakill"), &fo), 0);
+    k_before(&d, &fl, e);
     CU_ASSERT_EQUAL_FATAL(shmet__seg_open(ns, NULL, SHMET_SEG_RDONLY, 0, &seg), 0);
     for (int w = 0; w < K_WORKERS; w++) {
         struct shmet_abi_slot *sl;
-        CU_ASSERT_FATAL((slot[w] = t_worker_slot(&seg, wk[w].pid)) >= 0);
+        CU_ASSERT_FATAL((slot[w] = t_slot_of(&seg, fl.wk[w].pid)) >= 0);
         sl = shmet__slot(&seg, (uint32_t)slot[w]);
         CU_ASSERT_EQUAL(LOAD(&sl->head), LOAD(&sl->tail));
     }
@@ -237,15 +239,15 @@ static void test_fault_agg_sigkill_restart_exact(void)
     /* Phase 2, no aggregator: a ring drained empty takes K_RING records. */
     for (int w = 0; w < K_WORKERS; w++) {
         struct shmet_abi_slot *sl = shmet__slot(&seg, (uint32_t)slot[w]);
-        first[w] = wk[w].iter;
-        CU_ASSERT_EQUAL_FATAL(t_worker_do(&wk[w], T_OP_RECORD, k_phase2[w]), 0);
+        first[w] = fl.wk[w].iter;
+        CU_ASSERT_EQUAL_FATAL(t_fleet_do(&fl, w, T_OP_RECORD, k_phase2[w]), 0);
         fit[w] = ring_records(3ull * k_phase2[w], K_RING);
         drop[w] = 3ull * k_phase2[w] - fit[w];
         CU_ASSERT_EQUAL(LOAD(&sl->head) - LOAD(&sl->tail), fit[w]);
         CU_ASSERT_EQUAL(LOAD(&sl->dropped), drop[w]);
     }
-    CU_ASSERT(t_worker_exit(&wk[0]));
-    CU_ASSERT(t_worker_kill(&wk[1]));
+    CU_ASSERT(t_fleet_reap(&fl, 0, 0));
+    CU_ASSERT(t_fleet_reap(&fl, 1, SIGKILL));
 
     /* The third aggregator starts from nothing (no checkpoint after a
      * SIGKILL): it holds exactly what the rings held. */
@@ -259,10 +261,11 @@ static void test_fault_agg_sigkill_restart_exact(void)
     CU_ASSERT_EQUAL(scrape_diff(d.port, e, K_WORKERS), 0);
     k_check_drops(d.port, slot, fit, drop);
 
-    live_go_on(&d, ns, wk, e, K_WORKERS, 30);
+    live_go_on(&d, &fl, e, 30);
     CU_ASSERT_EQUAL(t_scrape_value(d.port, "shmetrics_slots_freed_total"), 4);
     CU_ASSERT(agg_sigterm(&d));
     shmet__seg_close(&seg);
+    t_fleet_close(&fl);
     t_ns_cleanup(ns);
 }
 
@@ -417,7 +420,7 @@ static void c_cycle(struct t_daemon *d, const struct shmet__seg *seg, const int 
 
 /* Workers stopped: the last instance drains everything, then accounts. */
 static void c_final(struct t_daemon *d, const struct shmet__seg *seg, const int *slot,
-                    const struct answer *base, struct ledger *lg, const struct t_board *b)
+                    const struct answer *base, struct ledger *lg, const struct t_fleet *fl)
 {
     uint64_t end = t_now_ms() + T_DEADLINE_MS, written = 0, dropped = 0, counted = 0, lost = 0;
     struct answer a;
@@ -434,8 +437,8 @@ static void c_final(struct t_daemon *d, const struct shmet__seg *seg, const int 
     CU_ASSERT_EQUAL(answer_diff(&a, base), 0);
     root = t_debug(d->port);
     for (int w = 0; w < C_WORKERS; w++) {
-        /* ACQUIRE: pairs with the worker's RELEASE store before it answered. */
-        uint64_t wr = 2 * atomic_load_explicit(&b->flat[w], memory_order_acquire);
+        /* Two records a flat-out iteration, counted before it answered. */
+        uint64_t wr = 2 * t_fleet_progress(fl, w);
         uint64_t dr = LOAD(&shmet__slot(seg, (uint32_t)slot[w])->dropped);
         lg->counted[w] += (uint64_t)(a.v[w] - base->v[w]);
         CU_ASSERT_EQUAL(wr, dr + lg->counted[w] + lg->lost[w]);
@@ -455,9 +458,9 @@ static void c_final(struct t_daemon *d, const struct shmet__seg *seg, const int 
 
 static void test_fault_agg_kill_mid_drain_cycles(void)
 {
+    const struct t_fleet_opts fo = {.places = C_WORKERS, .slots = NSLOTS, .ring = K_RING};
     struct t_daemon d;
-    struct t_worker wk[C_WORKERS];
-    struct t_board *b = t_board_new();
+    struct t_fleet fl;
     struct shmet__seg seg;
     struct answer base;
     struct ledger lg;
@@ -465,17 +468,17 @@ static void test_fault_agg_kill_mid_drain_cycles(void)
     char ns[64];
 
     memset(&lg, 0, sizeof(lg));
-    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
-    CU_ASSERT_EQUAL_FATAL(agg_start(&d, t_ns(ns, sizeof(ns), "facyc"), "1024"), 0);
+    CU_ASSERT_EQUAL_FATAL(t_fleet_open(&fl, t_ns(ns, sizeof(ns), "facyc"), &fo), 0);
+    CU_ASSERT_EQUAL_FATAL(agg_start(&d, ns, "1024"), 0);
     CU_ASSERT_EQUAL_FATAL(shmet__seg_open(ns, NULL, SHMET_SEG_RDONLY, 0, &seg), 0);
     for (int w = 0; w < C_WORKERS; w++) {
-        CU_ASSERT_EQUAL_FATAL(t_worker_spawn(&wk[w], w, ns, NSLOTS, K_RING, b), 0);
-        CU_ASSERT_EQUAL_FATAL(t_worker_do(&wk[w], T_OP_RECORD, 1), 0); /* defines */
-        CU_ASSERT_FATAL((slot[w] = t_worker_slot(&seg, wk[w].pid)) >= 0);
+        CU_ASSERT_EQUAL_FATAL(t_fleet_serve(&fl, w), 0);
+        CU_ASSERT_EQUAL_FATAL(t_fleet_do(&fl, w, T_OP_RECORD, 1), 0); /* defines */
+        CU_ASSERT_FATAL((slot[w] = t_slot_of(&seg, fl.wk[w].pid)) >= 0);
     }
     CU_ASSERT_EQUAL_FATAL(answer_get(d.port, slot, &base), 0);
     for (int w = 0; w < C_WORKERS; w++)
-        CU_ASSERT_EQUAL_FATAL(t_worker_send(&wk[w], T_OP_FLAT, c_pause_us[w]), 0);
+        CU_ASSERT_EQUAL_FATAL(t_fleet_send(&fl, w, T_OP_FLAT, c_pause_us[w]), 0);
     for (int cycle = 0; cycle < C_CYCLES; cycle++) {
         if (cycle > 0)
             CU_ASSERT_EQUAL_FATAL(agg_start(&d, ns, "1024"), 0);
@@ -483,15 +486,15 @@ static void test_fault_agg_kill_mid_drain_cycles(void)
     }
     CU_ASSERT_EQUAL_FATAL(agg_start(&d, ns, "1024"), 0);
     /* RELAXED: a flag; each worker's answer orders its count. */
-    atomic_store_explicit(&b->stop, 1, memory_order_relaxed);
+    atomic_store_explicit(&fl.board->stop, 1, memory_order_relaxed);
     for (int w = 0; w < C_WORKERS; w++)
-        CU_ASSERT_EQUAL_FATAL(t_worker_wait(&wk[w]), 0);
-    c_final(&d, &seg, slot, &base, &lg, b);
+        CU_ASSERT_EQUAL_FATAL(t_fleet_wait(&fl, w), 0);
+    c_final(&d, &seg, slot, &base, &lg, &fl);
     for (int w = 0; w < C_WORKERS; w++)
-        CU_ASSERT(t_worker_exit(&wk[w]));
+        CU_ASSERT(t_fleet_reap(&fl, w, 0));
     CU_ASSERT(agg_sigterm(&d));
     shmet__seg_close(&seg);
-    t_board_free(b);
+    t_fleet_close(&fl);
     t_ns_cleanup(ns);
 }
 
@@ -548,11 +551,11 @@ static void scrape_monotonic(int port, struct t_samples *prev)
 
 static void test_fault_agg_sigterm_restart_continues(void)
 {
+    const struct t_fleet_opts fo = {.places = T_WORKERS, .slots = NSLOTS, .ring = 16384};
     struct t_daemon d;
-    struct t_worker wk[T_WORKERS];
+    struct t_fleet fl;
     struct t_expect e[T_WORKERS];
     struct t_samples prev = {0};
-    struct t_board *b = t_board_new();
     struct shmet__seg seg;
     uint64_t heads = 0;
     int slot[2];
@@ -560,12 +563,12 @@ static void test_fault_agg_sigterm_restart_continues(void)
     char ns[64];
 
     memset(e, 0, sizeof(e));
-    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
-    CU_ASSERT_EQUAL_FATAL(agg_start(&d, t_ns(ns, sizeof(ns), "faterm"), "16384"), 0);
+    CU_ASSERT_EQUAL_FATAL(t_fleet_open(&fl, t_ns(ns, sizeof(ns), "faterm"), &fo), 0);
+    CU_ASSERT_EQUAL_FATAL(agg_start(&d, ns, "16384"), 0);
     for (int w = 0; w < T_WORKERS; w++) {
-        CU_ASSERT_EQUAL_FATAL(t_worker_spawn(&wk[w], w, ns, NSLOTS, 16384, b), 0);
-        CU_ASSERT_EQUAL_FATAL(t_worker_do(&wk[w], T_OP_RECORD, 100), 0);
-        CU_ASSERT_EQUAL_FATAL(t_worker_do(&wk[w], T_OP_BUSY, (uint32_t)w + 1), 0);
+        CU_ASSERT_EQUAL_FATAL(t_fleet_serve(&fl, w), 0);
+        CU_ASSERT_EQUAL_FATAL(t_fleet_do(&fl, w, T_OP_RECORD, 100), 0);
+        CU_ASSERT_EQUAL_FATAL(t_fleet_do(&fl, w, T_OP_BUSY, (uint32_t)w + 1), 0);
         t_expect_records(&e[w], w, 0, 300);
     }
     CU_ASSERT_EQUAL(scrape_diff(d.port, e, T_WORKERS), 0);
@@ -586,31 +589,29 @@ static void test_fault_agg_sigterm_restart_continues(void)
 
     /* While no aggregator runs, w3 exits and w2 is killed: their gauges
      * must not come back; w0 and w1 record across the next start. */
-    CU_ASSERT(t_worker_exit(&wk[3]));
-    CU_ASSERT(t_worker_kill(&wk[2]));
+    CU_ASSERT(t_fleet_reap(&fl, 3, 0));
+    CU_ASSERT(t_fleet_reap(&fl, 2, SIGKILL));
     gone(&e[2]);
     gone(&e[3]);
     CU_ASSERT_EQUAL_FATAL(shmet__seg_open(ns, NULL, SHMET_SEG_RDONLY, 0, &seg), 0);
     for (int w = 0; w < 2; w++) {
-        CU_ASSERT_FATAL((slot[w] = t_worker_slot(&seg, wk[w].pid)) >= 0);
+        CU_ASSERT_FATAL((slot[w] = t_slot_of(&seg, fl.wk[w].pid)) >= 0);
         heads += LOAD(&shmet__slot(&seg, (uint32_t)slot[w])->head);
     }
     for (int w = 0; w < 2; w++) {
-        CU_ASSERT_EQUAL_FATAL(t_worker_send(&wk[w], T_OP_PACED, T_PACED), 0);
-        t_expect_records(&e[w], w, wk[w].iter, 3 * T_PACED);
+        CU_ASSERT_EQUAL_FATAL(t_fleet_send(&fl, w, T_OP_PACED, T_PACED), 0);
+        t_expect_records(&e[w], w, fl.wk[w].iter, 3 * T_PACED);
     }
     /* Half written, no aggregator: the workers wait at the gate. */
     CU_ASSERT_EQUAL(wait_heads(&seg, slot, 2, heads + 2 * 3 * (T_PACED / 2)), 0);
     shmet__seg_close(&seg);
     CU_ASSERT_EQUAL_FATAL(agg_start(&d, ns, "16384"), 0);
     /* RELAXED: a flag; the workers' records are published by their rings. */
-    atomic_store_explicit(&b->gate, 1, memory_order_relaxed);
+    atomic_store_explicit(&fl.board->gate, 1, memory_order_relaxed);
     scrape_monotonic(d.port, &prev);
     CU_ASSERT_EQUAL(t_scrape_value(d.port, "fa_busy"), 3);
-    for (int w = 0; w < 2; w++) {
-        CU_ASSERT_EQUAL_FATAL(t_worker_wait(&wk[w]), 0);
-        wk[w].iter += T_PACED;
-    }
+    for (int w = 0; w < 2; w++)
+        CU_ASSERT_EQUAL_FATAL(t_fleet_wait(&fl, w), 0);
     scrape_monotonic(d.port, &prev);
     CU_ASSERT_EQUAL(wait_free_slots(ns, NSLOTS - 2), NSLOTS - 2);
     CU_ASSERT_EQUAL(scrape_diff(d.port, e, T_WORKERS), 0);
@@ -620,9 +621,9 @@ static void test_fault_agg_sigterm_restart_continues(void)
     json_decref(root);
     t_samples_free(&prev);
     for (int w = 0; w < 2; w++)
-        CU_ASSERT(t_worker_exit(&wk[w]));
+        CU_ASSERT(t_fleet_reap(&fl, w, 0));
     CU_ASSERT(agg_sigterm(&d));
-    t_board_free(b);
+    t_fleet_close(&fl);
     t_ns_cleanup(ns);
 }
 
@@ -630,10 +631,11 @@ static void test_fault_agg_sigterm_restart_continues(void)
  * (the listen address is taken) must leave both for the next one. */
 static void test_fault_agg_failed_start_keeps_checkpoint(void)
 {
+    const struct t_fleet_opts fo = {.places = 1, .slots = NSLOTS, .ring = K_RING};
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t salen = sizeof(sa);
     struct t_daemon d, failed;
-    struct t_worker wk;
+    struct t_fleet fl;
     struct t_expect e;
     char ns[64], listen_at[64];
     const char *args[] = {"--ns", ns, "--listen", listen_at, NULL};
@@ -643,11 +645,12 @@ static void test_fault_agg_failed_start_keeps_checkpoint(void)
     CU_ASSERT_FATAL(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
                     listen(fd, 1) == 0 && getsockname(fd, (struct sockaddr *)&sa, &salen) == 0);
     snprintf(listen_at, sizeof(listen_at), "127.0.0.1:%d", ntohs(sa.sin_port));
-    CU_ASSERT_EQUAL_FATAL(agg_start(&d, t_ns(ns, sizeof(ns), "fafail"), "1024"), 0);
-    CU_ASSERT_EQUAL_FATAL(t_worker_spawn(&wk, 0, ns, NSLOTS, K_RING, NULL), 0);
-    CU_ASSERT_EQUAL_FATAL(t_worker_do(&wk, T_OP_RECORD, 100), 0);
+    CU_ASSERT_EQUAL_FATAL(t_fleet_open(&fl, t_ns(ns, sizeof(ns), "fafail"), &fo), 0);
+    CU_ASSERT_EQUAL_FATAL(agg_start(&d, ns, "1024"), 0);
+    CU_ASSERT_EQUAL_FATAL(t_fleet_serve(&fl, 0), 0);
+    CU_ASSERT_EQUAL_FATAL(t_fleet_do(&fl, 0, T_OP_RECORD, 100), 0);
     CU_ASSERT_FATAL(agg_sigterm(&d));
-    CU_ASSERT_EQUAL_FATAL(t_worker_do(&wk, T_OP_RECORD, 10), 0); /* in the ring */
+    CU_ASSERT_EQUAL_FATAL(t_fleet_do(&fl, 0, T_OP_RECORD, 10), 0); /* in the ring */
     t_expect_records(&e, 0, 0, 330);
 
     CU_ASSERT_EQUAL_FATAL(t_spawn(&failed, args, false), 0);
@@ -659,8 +662,9 @@ static void test_fault_agg_failed_start_keeps_checkpoint(void)
 
     CU_ASSERT_EQUAL_FATAL(agg_start(&d, ns, "1024"), 0);
     CU_ASSERT_EQUAL(scrape_diff(d.port, &e, 1), 0);
-    CU_ASSERT(t_worker_exit(&wk));
+    CU_ASSERT(t_fleet_reap(&fl, 0, 0));
     CU_ASSERT(agg_sigterm(&d));
+    t_fleet_close(&fl);
     t_ns_cleanup(ns);
 }
 
@@ -672,27 +676,28 @@ static void test_fault_agg_failed_start_keeps_checkpoint(void)
 static void test_fault_agg_producers_before_aggregator(void)
 {
     static const uint32_t iters[P_WORKERS] = {100, 200, 150, 300, 50};
+    const struct t_fleet_opts fo = {.places = P_WORKERS, .slots = NSLOTS, .ring = P_RING};
     struct t_daemon d;
-    struct t_worker wk[P_WORKERS];
+    struct t_fleet fl;
     struct t_expect e[P_WORKERS];
     struct shmet__seg seg;
     json_t *root;
     char ns[64];
 
     memset(e, 0, sizeof(e));
-    t_ns(ns, sizeof(ns), "fafirst");
+    CU_ASSERT_EQUAL_FATAL(t_fleet_open(&fl, t_ns(ns, sizeof(ns), "fafirst"), &fo), 0);
     for (int w = 0; w < P_WORKERS; w++) {
-        CU_ASSERT_EQUAL_FATAL(t_worker_spawn(&wk[w], w, ns, NSLOTS, P_RING, NULL), 0);
-        CU_ASSERT_EQUAL_FATAL(t_worker_do(&wk[w], T_OP_RECORD, iters[w]), 0);
-        CU_ASSERT_EQUAL_FATAL(t_worker_do(&wk[w], T_OP_BUSY, (uint32_t)w + 1), 0);
+        CU_ASSERT_EQUAL_FATAL(t_fleet_serve(&fl, w), 0);
+        CU_ASSERT_EQUAL_FATAL(t_fleet_do(&fl, w, T_OP_RECORD, iters[w]), 0);
+        CU_ASSERT_EQUAL_FATAL(t_fleet_do(&fl, w, T_OP_BUSY, (uint32_t)w + 1), 0);
         t_expect_records(&e[w], w, 0, 3ull * iters[w]);
     }
     CU_ASSERT_EQUAL_FATAL(shmet__seg_open(ns, NULL, SHMET_SEG_RDONLY, 0, &seg), 0);
     CU_ASSERT_EQUAL(LOAD(&seg.hdr->aggregator_pid), 0);
     shmet__seg_close(&seg);
-    CU_ASSERT(t_worker_exit(&wk[0]));
-    CU_ASSERT(t_worker_kill(&wk[1]));
-    CU_ASSERT(t_worker_exit(&wk[4]));
+    CU_ASSERT(t_fleet_reap(&fl, 0, 0));
+    CU_ASSERT(t_fleet_reap(&fl, 1, SIGKILL));
+    CU_ASSERT(t_fleet_reap(&fl, 4, 0));
     gone(&e[0]);
     gone(&e[1]);
     gone(&e[4]);
@@ -708,8 +713,9 @@ static void test_fault_agg_producers_before_aggregator(void)
     CU_ASSERT_EQUAL(json_array_size(json_object_get(root, "producers")), 2);
     json_decref(root);
 
-    live_go_on(&d, ns, wk, e, P_WORKERS, 40);
+    live_go_on(&d, &fl, e, 40);
     CU_ASSERT(agg_sigterm(&d));
+    t_fleet_close(&fl);
     t_ns_cleanup(ns);
 }
 

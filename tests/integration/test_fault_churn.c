@@ -4,11 +4,12 @@
  * leave nothing behind in the aggregator.
  *
  * A real shmetricsd on a 64-slot segment; NWORKERS forked workers, four at
- * a time (t_crew.h), each recording exactly ITERS iterations (a counter
- * increment and a histogram observation of 0.25) and setting a SUM gauge
- * to 1, then leaving: most exit normally, one in ten stays alive once it
- * has reported on the side channel that it finished and is SIGKILLed
- * there, one in ten records from two threads instead of its main thread.
+ * a time (jobs of t_fleet.h), each recording exactly ITERS iterations (a
+ * counter increment and a histogram observation of 0.25) and setting a SUM
+ * gauge to 1, then leaving: most exit normally, one in ten stays alive
+ * once it has reported on the side channel that it finished and is
+ * SIGKILLed there, one in ten records from two threads instead of its main
+ * thread.
  * After MARK workers and again at the end, with every worker gone and
  * every slot free again (no slot leak):
  *   - the counter, the histogram count and sum, and the gauge hold exactly
@@ -28,7 +29,7 @@
 #include <shmetrics.h>
 
 #include "t_e2e.h"
-#include "t_crew.h"
+#include "t_fleet.h"
 #include "t_util.h"
 
 #define NSLOTS 64
@@ -68,7 +69,7 @@ static void daemon_env(void)
     setenv("ASAN_OPTIONS", opts, 1);
 #endif
 }
-static struct t_crew g_cr;
+static struct t_fleet g_fl;
 static uint64_t g_producers; /* producers of the workers spawned so far */
 
 /* What worker i does. */
@@ -105,8 +106,8 @@ static void run_workers(struct plan *pl, int limit)
     int rc;
 
     pl->limit = limit;
-    while (pl->next < limit || t_crew_busy(&g_cr) > 0) {
-        CU_ASSERT_FATAL((rc = t_crew_step(&g_cr, next_job, pl)) >= 0);
+    while (pl->next < limit || t_fleet_busy(&g_fl) > 0) {
+        CU_ASSERT_FATAL((rc = t_fleet_step(&g_fl, next_job, pl)) >= 0);
         if (rc == 0)
             usleep(50);
     }
@@ -159,15 +160,15 @@ static void check_quiet(struct snapshot *s, const char *when)
     double expect = (double)g_producers * ITERS;
 
     CU_ASSERT_TRUE_FATAL(t_wait_all_free(g_d.ns, NSLOTS));
-    CU_ASSERT_EQUAL(g_cr.bad, 0);
-    CU_ASSERT_EQUAL(g_cr.producers_done, g_producers);
-    CU_ASSERT_EQUAL(g_cr.recorded[T_KIND_STEADY], g_producers * ITERS);
+    CU_ASSERT_EQUAL(g_fl.bad, 0);
+    CU_ASSERT_EQUAL(g_fl.producers_done, g_producers);
+    CU_ASSERT_EQUAL(g_fl.recorded[T_KIND_STEADY], g_producers * ITERS);
     CU_ASSERT_EQUAL_FATAL(t_scrape(g_d.port, &ss), 0);
     CU_ASSERT_EQUAL(t_samples_get(&ss, t_key_work(key, sizeof(key), T_KIND_STEADY)), expect);
     CU_ASSERT_EQUAL(t_samples_get(&ss, t_key_obs(key, sizeof(key), T_KIND_STEADY, "count")),
                     expect);
     CU_ASSERT_EQUAL(t_samples_get(&ss, t_key_obs(key, sizeof(key), T_KIND_STEADY, "sum")),
-                    expect * T_CREW_OBS);
+                    expect * T_JOB_OBS);
     CU_ASSERT_EQUAL(t_samples_get(&ss, T_KEY_LIVE), 0);
     CU_ASSERT_EQUAL(t_samples_get(&ss, "shmetrics_slots_freed_total"), (double)g_producers);
     CU_ASSERT_EQUAL(t_samples_get(&ss, "shmetrics_producers"), 0);
@@ -185,8 +186,8 @@ static void check_quiet(struct snapshot *s, const char *when)
     fprintf(stderr,
             "%s: %llu workers (%llu producers, %llu SIGKILLed after finishing), counter %.17g, "
             "%zu samples (+%zu per slot), %.17g series, RssAnon %ld kB, VmRSS %ld kB\n",
-            when, (unsigned long long)g_cr.spawned, (unsigned long long)g_producers,
-            (unsigned long long)g_cr.kills_finished, expect, s->nkeys, s->nslot_keys, s->series,
+            when, (unsigned long long)g_fl.spawned, (unsigned long long)g_producers,
+            (unsigned long long)g_fl.kills_finished, expect, s->nkeys, s->nslot_keys, s->series,
             s->rss_anon_kb, s->vm_rss_kb);
 }
 
@@ -205,25 +206,26 @@ static bool same_keys(const struct snapshot *a, const struct snapshot *b)
 
 static void test_fault_churn_no_growth(void)
 {
+    const struct t_fleet_opts fo = {.places = PLACES, .jobs = true};
     struct snapshot mark, last;
     uint64_t t0 = t_now_ms();
     struct plan pl = {0, 0};
 
-    CU_ASSERT_EQUAL_FATAL(t_crew_open(&g_cr, g_d.ns, PLACES), 0);
+    CU_ASSERT_EQUAL_FATAL(t_fleet_open(&g_fl, g_d.ns, &fo), 0);
     run_workers(&pl, MARK);
     check_quiet(&mark, "mark");
     run_workers(&pl, NWORKERS);
     check_quiet(&last, "end");
     fprintf(stderr, "%d workers in %.1f s\n", NWORKERS, (double)(t_now_ms() - t0) / 1000);
 
-    CU_ASSERT_EQUAL(g_cr.spawned, NWORKERS);
-    CU_ASSERT_EQUAL(g_cr.kills, 0); /* none was killed before it finished */
+    CU_ASSERT_EQUAL(g_fl.spawned, NWORKERS);
+    CU_ASSERT_EQUAL(g_fl.kills, 0); /* none was killed before it finished */
     CU_ASSERT_TRUE(same_keys(&mark, &last));
     CU_ASSERT_EQUAL(last.series, mark.series);
     CU_ASSERT(last.rss_anon_kb - mark.rss_anon_kb <= RSS_BOUND_KB);
     snapshot_free(&mark);
     snapshot_free(&last);
-    t_crew_close(&g_cr);
+    t_fleet_close(&g_fl);
 }
 
 int main(void)

@@ -4,10 +4,10 @@
  * instants while they record flat out lose nothing that they published,
  * and gain at most the one sample in flight.
  *
- * A real shmetricsd; four forked workers at a time (t_crew.h) record a
- * counter increment and a histogram observation of 0.25 per iteration and
- * publish their iteration count on a side channel after each; each also
- * sets a SUM gauge to 1 while alive. Most workers are "mortal": after a
+ * A real shmetricsd; four forked workers at a time (jobs of t_fleet.h)
+ * record a counter increment and a histogram observation of 0.25 per
+ * iteration and publish their iteration count on a side channel after
+ * each; each also sets a SUM gauge to 1 while alive. Most workers are "mortal": after a
  * random short delay this process SIGKILLs a random mortal worker and
  * replaces it, NKILLS times, some of them within their first instants
  * (while they claim a slot: a claimer killed half way must not leak its
@@ -34,7 +34,7 @@
 #include <shmetrics.h>
 
 #include "t_e2e.h"
-#include "t_crew.h"
+#include "t_fleet.h"
 #include "t_util.h"
 
 #define NSLOTS 8
@@ -58,7 +58,7 @@
 #define RUN_DEADLINE_MS 240000
 
 static struct t_daemon g_d;
-static struct t_crew g_cr;
+static struct t_fleet g_fl;
 
 /* What one scrape said about one kind. */
 struct kind_view {
@@ -101,7 +101,7 @@ static int view_faults(const struct view *prev, const struct view *cur)
                     k, a->work, b->work, a->count, b->count);
             bad++;
         }
-        if (b->count >= 0 && b->sum != b->count * T_CREW_OBS) {
+        if (b->count >= 0 && b->sum != b->count * T_JOB_OBS) {
             fprintf(stderr, "kind %d: sum %.17g for count %.17g\n", k, b->sum, b->count);
             bad++;
         }
@@ -126,7 +126,7 @@ static int respawn(int p)
 {
     struct t_job job = random_job();
 
-    return t_crew_spawn(&g_cr, p, &job);
+    return t_fleet_spawn(&g_fl, p, &job);
 }
 
 /* A random place holding a mortal worker, or -1. */
@@ -135,7 +135,7 @@ static int pick_victim(void)
     int cand[PLACES], n = 0;
 
     for (int p = 0; p < PLACES; p++)
-        if (g_cr.m[p].pid > 0 && g_cr.m[p].job.kind == T_KIND_MORTAL)
+        if (g_fl.wk[p].pid > 0 && g_fl.wk[p].job.kind == T_KIND_MORTAL)
             cand[n++] = p;
     return n ? cand[t_rand((uint64_t)n)] : -1;
 }
@@ -157,17 +157,17 @@ static int round_once(void)
     int p;
 
     sleep_us((long)t_rand(MAX_DELAY_US + 1));
-    while ((p = t_crew_reap_exited(&g_cr)) >= 0)
+    while ((p = t_fleet_reap_exited(&g_fl)) >= 0)
         if (respawn(p) != 0)
             return -1;
     if ((p = pick_victim()) < 0)
         return 0;
-    t_crew_reap(&g_cr, p, SIGKILL);
+    t_fleet_reap(&g_fl, p, SIGKILL);
     if (t_rand(EARLY_ONE_IN) == 0) {
-        if (t_crew_spawn(&g_cr, p, &fresh) != 0)
+        if (t_fleet_spawn(&g_fl, p, &fresh) != 0)
             return -1;
         sleep_us((long)t_rand(EARLY_MAX_US + 1));
-        t_crew_reap(&g_cr, p, SIGKILL);
+        t_fleet_reap(&g_fl, p, SIGKILL);
     }
     return respawn(p);
 }
@@ -182,11 +182,12 @@ static void check_kind(const struct kind_view *v, uint64_t s, uint64_t kills, co
             (unsigned long long)s, v->work, v->count, (unsigned long long)kills);
     CU_ASSERT(v->work >= S && v->work <= S + K);
     CU_ASSERT(v->count >= S && v->count <= S + K);
-    CU_ASSERT_EQUAL(v->sum, v->count * T_CREW_OBS);
+    CU_ASSERT_EQUAL(v->sum, v->count * T_JOB_OBS);
 }
 
 static void test_fault_worker_kill_bounds(void)
 {
+    const struct t_fleet_opts fo = {.places = PLACES, .jobs = true};
     struct view prev, cur;
     uint64_t seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
     uint64_t end = t_now_ms() + RUN_DEADLINE_MS, t0 = t_now_ms();
@@ -194,11 +195,11 @@ static void test_fault_worker_kill_bounds(void)
     double dropped, invalid;
 
     t_rand_seed(seed);
-    CU_ASSERT_EQUAL_FATAL(t_crew_open(&g_cr, g_d.ns, PLACES), 0);
+    CU_ASSERT_EQUAL_FATAL(t_fleet_open(&g_fl, g_d.ns, &fo), 0);
     CU_ASSERT_EQUAL_FATAL(scrape_view(&prev), 0);
     for (int p = 0; p < PLACES; p++)
         CU_ASSERT_EQUAL_FATAL(respawn(p), 0);
-    while (g_cr.kills + g_cr.kills_finished < NKILLS) {
+    while (g_fl.kills + g_fl.kills_finished < NKILLS) {
         CU_ASSERT_FATAL(t_now_ms() < end);
         CU_ASSERT_EQUAL_FATAL(round_once(), 0);
         CU_ASSERT_EQUAL_FATAL(scrape_view(&cur), 0);
@@ -208,9 +209,9 @@ static void test_fault_worker_kill_bounds(void)
     }
     /* The rest finish their iterations (bounded) and exit normally. */
     for (int p = 0; p < PLACES; p++)
-        t_crew_reap(&g_cr, p, 0);
+        t_fleet_reap(&g_fl, p, 0);
     CU_ASSERT_EQUAL(faults, 0);
-    CU_ASSERT_EQUAL(g_cr.bad, 0);
+    CU_ASSERT_EQUAL(g_fl.bad, 0);
 
     /* Every slot drained and freed: nothing is left in flight. */
     CU_ASSERT_TRUE(t_wait_all_free(g_d.ns, NSLOTS));
@@ -224,16 +225,16 @@ static void test_fault_worker_kill_bounds(void)
             "seed %#llx: %d rounds in %.1f s, %llu workers, %llu SIGKILLed while recording, "
             "%llu SIGKILLed after finishing, %llu exited normally; D %.17g, invalid %.17g\n",
             (unsigned long long)seed, rounds, (double)(t_now_ms() - t0) / 1000,
-            (unsigned long long)g_cr.spawned, (unsigned long long)g_cr.kills,
-            (unsigned long long)g_cr.kills_finished, (unsigned long long)g_cr.exits, dropped,
+            (unsigned long long)g_fl.spawned, (unsigned long long)g_fl.kills,
+            (unsigned long long)g_fl.kills_finished, (unsigned long long)g_fl.exits, dropped,
             invalid);
     CU_ASSERT_EQUAL(dropped, 0);
     CU_ASSERT_EQUAL(invalid, 0);
-    check_kind(&cur.k[T_KIND_STEADY], g_cr.recorded[T_KIND_STEADY], 0, "steady");
-    check_kind(&cur.k[T_KIND_MORTAL], g_cr.recorded[T_KIND_MORTAL], g_cr.kills, "mortal");
+    check_kind(&cur.k[T_KIND_STEADY], g_fl.recorded[T_KIND_STEADY], 0, "steady");
+    check_kind(&cur.k[T_KIND_MORTAL], g_fl.recorded[T_KIND_MORTAL], g_fl.kills, "mortal");
     /* Every producer is gone: their gauge contributions went with them. */
     CU_ASSERT_EQUAL(cur.live, 0);
-    t_crew_close(&g_cr);
+    t_fleet_close(&g_fl);
 }
 
 int main(void)
