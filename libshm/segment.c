@@ -216,9 +216,15 @@ int shmet__seg_attach_fd(int fd, const char *ns, bool readonly, struct shmet__se
     return rc;
 }
 
-static void header_init(struct shmet_abi_header *h, const struct shmet__geometry *g, uint64_t size,
-                        uint64_t data_offset)
+/* Write the geometry of g into a header: shared with the fuzz targets and
+ * their seed generator so that their segments are laid out exactly like a
+ * created one. created_ns is given, not read from the clock, so that those
+ * (whose headers are committed as seeds) stay reproducible. */
+void shmet__header_init(struct shmet_abi_header *h, const struct shmet__geometry *g,
+                        uint64_t created_ns)
 {
+    uint64_t data_offset, size = shmet__geometry_size(g, &data_offset);
+
     h->magic = SHMET_ABI_MAGIC;
     h->abi_major = SHMET_ABI_MAJOR;
     h->abi_minor = SHMET_ABI_MINOR;
@@ -230,8 +236,7 @@ static void header_init(struct shmet_abi_header *h, const struct shmet__geometry
     h->slot_size = sizeof(struct shmet_abi_slot);
     h->data_offset = data_offset;
     h->slot_stride = (uint64_t)g->ring_records * sizeof(struct shmet_abi_record) + g->arena_bytes;
-    h->created_ns = shmet__now_ns();
-    /* Slots and live fields are zero (fallocate): every slot is FREE. */
+    h->created_ns = created_ns;
 }
 
 /* Make an unnamed (or temporarily named) file in dirfd; *tmp is set to the
@@ -297,7 +302,8 @@ static int create_linked(int dirfd, const char *ns, const char *name,
         rc = -errno;
         goto err_file;
     }
-    header_init(map, g, size, data_offset);
+    /* Slots and live fields are zero (fallocate): every slot is FREE. */
+    shmet__header_init(map, g, shmet__now_ns());
     rc = link_file(dirfd, fd, tmp, name);
     if (rc < 0)
         goto err_map;

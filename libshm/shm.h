@@ -101,6 +101,10 @@ int shmet__seg_attach_fd(int fd, const char *ns, bool readonly, struct shmet__se
 void shmet__seg_close(struct shmet__seg *s);
 int shmet__seg_unlink(const char *ns);
 int shmet__header_check(const struct shmet_abi_header *h, uint64_t size, struct shmet__seg *out);
+/* Write a header for geometry g (already valid): every field the creator
+ * sets, the live ones (heartbeat, endpoint) left as they are. */
+void shmet__header_init(struct shmet_abi_header *h, const struct shmet__geometry *g,
+                        uint64_t created_ns);
 
 static inline struct shmet_abi_slot *shmet__slot(const struct shmet__seg *s, uint32_t i)
 {

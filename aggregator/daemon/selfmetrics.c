@@ -9,6 +9,7 @@
  * records refused for a definition of another type (families with one).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,22 +20,83 @@
 static const double duration_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
                                          0.01,   0.025,   0.05,   0.1,   0.25,   1};
 
-/* A family of the aggregator's own with no label, label, or label and
- * label2. */
-static int fam2(struct store *st, const char *name, const char *help, uint8_t type,
-                const char *label, const char *label2, struct store_family **out)
+/* One of the aggregator's own families, and where self_init() keeps its
+ * handle: an offset into struct selfmetrics. */
+struct self_family {
+    const char *name;
+    uint8_t type;
+    const char *labels[2]; /* none, the first, or both */
+    size_t handle;
+    const char *help;
+};
+
+#define AT(field) offsetof(struct selfmetrics, field)
+
+/* Created in this order, which the store's family list keeps (the
+ * renderers sort by name). */
+static const struct self_family self_families[] = {
+    {"shmetrics_samples_total", SHMET_TYPE_COUNTER, {"slot"}, AT(samples),
+     "Samples applied from producer slots, by slot index."},
+    {"shmetrics_dropped_total", SHMET_TYPE_COUNTER, {"slot"}, AT(dropped),
+     "Samples producers dropped because their ring was full, by slot index."},
+    {"shmetrics_noslot_dropped_total", SHMET_TYPE_COUNTER, {NULL}, AT(noslot),
+     "Samples dropped because a producer found no free slot."},
+    {"shmetrics_invalid_records_total", SHMET_TYPE_COUNTER, {"reason"}, AT(invalid),
+     "Records and definitions refused as invalid, by reason."},
+    {"shmetrics_series", SHMET_TYPE_GAUGE, {"family"}, AT(series),
+     "Series held (the __overflow__ series not counted), by family."},
+    {"shmetrics_series_overflow_total", SHMET_TYPE_COUNTER, {"family"}, AT(folded),
+     "New series folded into __overflow__ by the per-family cap, by family."},
+    {"shmetrics_families", SHMET_TYPE_GAUGE, {NULL}, AT(families), "Metric families held."},
+    {"shmetrics_producers", SHMET_TYPE_GAUGE, {NULL}, AT(producers),
+     "Producer slots in use (active)."},
+    {"shmetrics_slots_freed_total", SHMET_TYPE_COUNTER, {NULL}, AT(slots_freed),
+     "Slots drained and freed after their owner left."},
+    {"shmetrics_segment_attaches_total", SHMET_TYPE_COUNTER, {NULL}, AT(attaches),
+     "Times shmetricsd attached to a segment: at start, then after a loss or a replacement."},
+    {"shmetrics_segment_lost_total", SHMET_TYPE_COUNTER, {NULL}, AT(lost),
+     "Times the segment was truncated under shmetricsd, which then kept its metrics and waited "
+     "for a valid segment at the name."},
+    {"shmetrics_claims_reclaimed_total", SHMET_TYPE_COUNTER, {NULL}, AT(claims_reclaimed),
+     "Slots given back after their claimer died in the middle of claiming them."},
+    {"shmetrics_drain_duration_seconds", SHMET_TYPE_HISTOGRAM, {NULL}, AT(drain_seconds),
+     "Time to drain every slot once."},
+    {"shmetrics_scrape_duration_seconds", SHMET_TYPE_HISTOGRAM, {NULL}, AT(scrape_seconds),
+     "Time to render one /metrics response."},
+    {"shmetrics_overflow_samples_total", SHMET_TYPE_COUNTER, {"family", "reason"},
+     AT(overflow_samples),
+     "Samples that reached a family's __overflow__ series, by family and reason: arena (the "
+     "producer's definition arena was full), cardinality (--max-series-per-family)."},
+    {"shmetrics_family_definitions", SHMET_TYPE_GAUGE, {"family"}, AT(definitions),
+     "Definitions of a family served side by side (a rolling deploy changed its labels, help, "
+     "buckets or gauge mode), by family."},
+    {"shmetrics_definition_mismatch_samples_total", SHMET_TYPE_COUNTER, {"family"}, AT(mismatch),
+     "Samples recorded under one definition of a family and counted into a series made by "
+     "another with other buckets or gauge mode, by family (those with more than one "
+     "definition)."},
+    {"shmetrics_family_conflicts_total", SHMET_TYPE_COUNTER, {"family", "type"}, AT(conflicts),
+     "Definitions, series definitions and samples refused because they define a family as "
+     "another type than it has, by family and the type refused."},
+    {"shmetrics_build_info", SHMET_TYPE_GAUGE, {"version"}, AT(build),
+     "Version of shmetricsd and of the segment ABI."},
+};
+
+#undef AT
+
+/* Create f in st, marked internal, and store its handle in m. */
+static int fam(struct store *st, const struct self_family *f, struct selfmetrics *m)
 {
-    const char *labels[2] = {label, label2};
-    uint32_t lens[2] = {label ? (uint32_t)strlen(label) : 0,
-                        label2 ? (uint32_t)strlen(label2) : 0};
-    struct family_spec s = {.name = name, .name_len = strlen(name), .help = help,
-                            .help_len = strlen(help), .type = type,
+    const char *a = f->labels[0], *b = f->labels[1];
+    uint32_t lens[2] = {a ? (uint32_t)strlen(a) : 0, b ? (uint32_t)strlen(b) : 0};
+    struct store_family **out = (struct store_family **)((char *)m + f->handle);
+    struct family_spec s = {.name = f->name, .name_len = strlen(f->name), .help = f->help,
+                            .help_len = strlen(f->help), .type = f->type,
                             .gauge_mode = SHMET_GAUGE_LAST,
-                            .nlabels = (uint16_t)(label ? (label2 ? 2 : 1) : 0),
-                            .labels = labels, .label_lens = lens};
+                            .nlabels = (uint16_t)(a ? (b ? 2 : 1) : 0),
+                            .labels = f->labels, .label_lens = lens};
     int rc;
 
-    if (type == SHMET_TYPE_HISTOGRAM) {
+    if (f->type == SHMET_TYPE_HISTOGRAM) {
         s.bounds = duration_bounds;
         s.nbounds = sizeof(duration_bounds) / sizeof(duration_bounds[0]);
     }
@@ -42,12 +104,6 @@ static int fam2(struct store *st, const char *name, const char *help, uint8_t ty
     if (rc == 0)
         (*out)->internal = true;
     return rc;
-}
-
-static int fam(struct store *st, const char *name, const char *help, uint8_t type,
-               const char *label, struct store_family **out)
-{
-    return fam2(st, name, help, type, label, NULL, out);
 }
 
 /* The series of f with one label value (or none). */
@@ -67,64 +123,9 @@ int self_init(struct selfmetrics *m, struct store *st, const struct drain *d)
     (void)d;
 
     memset(m, 0, sizeof(*m));
-    rc |= fam(st, "shmetrics_samples_total", "Samples applied from producer slots, by slot index.",
-              SHMET_TYPE_COUNTER, "slot", &m->samples);
-    rc |= fam(st, "shmetrics_dropped_total",
-              "Samples producers dropped because their ring was full, by slot index.",
-              SHMET_TYPE_COUNTER, "slot", &m->dropped);
-    rc |= fam(st, "shmetrics_noslot_dropped_total",
-              "Samples dropped because a producer found no free slot.", SHMET_TYPE_COUNTER, NULL,
-              &m->noslot);
-    rc |= fam(st, "shmetrics_invalid_records_total",
-              "Records and definitions refused as invalid, by reason.", SHMET_TYPE_COUNTER,
-              "reason", &m->invalid);
-    rc |= fam(st, "shmetrics_series",
-              "Series held (the __overflow__ series not counted), by family.", SHMET_TYPE_GAUGE,
-              "family", &m->series);
-    rc |= fam(st, "shmetrics_series_overflow_total",
-              "New series folded into __overflow__ by the per-family cap, by family.",
-              SHMET_TYPE_COUNTER, "family", &m->folded);
-    rc |= fam(st, "shmetrics_families", "Metric families held.", SHMET_TYPE_GAUGE, NULL,
-              &m->families);
-    rc |= fam(st, "shmetrics_producers", "Producer slots in use (active).", SHMET_TYPE_GAUGE,
-              NULL, &m->producers);
-    rc |= fam(st, "shmetrics_slots_freed_total", "Slots drained and freed after their owner left.",
-              SHMET_TYPE_COUNTER, NULL, &m->slots_freed);
-    rc |= fam(st, "shmetrics_segment_attaches_total",
-              "Times shmetricsd attached to a segment: at start, then after a loss or a "
-              "replacement.",
-              SHMET_TYPE_COUNTER, NULL, &m->attaches);
-    rc |= fam(st, "shmetrics_segment_lost_total",
-              "Times the segment was truncated under shmetricsd, which then kept its metrics "
-              "and waited for a valid segment at the name.",
-              SHMET_TYPE_COUNTER, NULL, &m->lost);
-    rc |= fam(st, "shmetrics_claims_reclaimed_total",
-              "Slots given back after their claimer died in the middle of claiming them.",
-              SHMET_TYPE_COUNTER, NULL, &m->claims_reclaimed);
-    rc |= fam(st, "shmetrics_drain_duration_seconds", "Time to drain every slot once.",
-              SHMET_TYPE_HISTOGRAM, NULL, &m->drain_seconds);
-    rc |= fam(st, "shmetrics_scrape_duration_seconds", "Time to render one /metrics response.",
-              SHMET_TYPE_HISTOGRAM, NULL, &m->scrape_seconds);
-    rc |= fam2(st, "shmetrics_overflow_samples_total",
-               "Samples that reached a family's __overflow__ series, by family and reason: arena "
-               "(the producer's definition arena was full), cardinality "
-               "(--max-series-per-family).",
-               SHMET_TYPE_COUNTER, "family", "reason", &m->overflow_samples);
-    rc |= fam(st, "shmetrics_family_definitions",
-              "Definitions of a family served side by side (a rolling deploy changed its labels, "
-              "help, buckets or gauge mode), by family.",
-              SHMET_TYPE_GAUGE, "family", &m->definitions);
-    rc |= fam(st, "shmetrics_definition_mismatch_samples_total",
-              "Samples recorded under one definition of a family and counted into a series made "
-              "by another with other buckets or gauge mode, by family (those with more than one "
-              "definition).",
-              SHMET_TYPE_COUNTER, "family", &m->mismatch);
-    rc |= fam2(st, "shmetrics_family_conflicts_total",
-               "Definitions, series definitions and samples refused because they define a family "
-               "as another type than it has, by family and the type refused.",
-               SHMET_TYPE_COUNTER, "family", "type", &m->conflicts);
-    rc |= fam(st, "shmetrics_build_info", "Version of shmetricsd and of the segment ABI.",
-              SHMET_TYPE_GAUGE, "version", &m->build);
+    /* Every family is tried even after a failure, as one error at the end. */
+    for (size_t i = 0; i < sizeof(self_families) / sizeof(self_families[0]); i++)
+        rc |= fam(st, &self_families[i], m);
     if (rc != 0)
         return -ENOMEM;
     m->drain_s = one(st, m->drain_seconds, NULL);

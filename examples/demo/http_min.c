@@ -49,7 +49,7 @@ static bool is_tchar(unsigned char c)
            (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
-bool http_str_ieq(struct http_str s, const char *lit)
+bool demo_http_str_ieq(struct demo_http_str s, const char *lit)
 {
     size_t n = strlen(lit);
 
@@ -67,13 +67,13 @@ bool http_str_ieq(struct http_str s, const char *lit)
     return true;
 }
 
-static struct http_str trim(const char *p, size_t n)
+static struct demo_http_str trim(const char *p, size_t n)
 {
     while (n > 0 && (*p == ' ' || *p == '\t'))
         p++, n--;
     while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
         n--;
-    return (struct http_str){p, n};
+    return (struct demo_http_str){p, n};
 }
 
 /* "HTTP/1.0" or "HTTP/1.1": the minor version, or -1. */
@@ -84,7 +84,7 @@ static int parse_version(const char *p, size_t n)
     return p[7] - '0';
 }
 
-static int parse_length(struct http_str v, struct http_head *h)
+static int parse_length(struct demo_http_str v, struct demo_http_head *h)
 {
     uint64_t x = 0;
 
@@ -103,7 +103,7 @@ static int parse_length(struct http_str v, struct http_head *h)
 }
 
 /* Connection: a comma-separated list of tokens. */
-static void parse_connection(struct http_str v, struct http_head *h)
+static void parse_connection(struct demo_http_str v, struct demo_http_head *h)
 {
     size_t i = 0;
 
@@ -111,30 +111,30 @@ static void parse_connection(struct http_str v, struct http_head *h)
         size_t j = i;
         while (j < v.len && v.ptr[j] != ',')
             j++;
-        struct http_str tok = trim(v.ptr + i, j - i);
-        if (http_str_ieq(tok, "close"))
+        struct demo_http_str tok = trim(v.ptr + i, j - i);
+        if (demo_http_str_ieq(tok, "close"))
             h->conn_close = true;
-        else if (http_str_ieq(tok, "keep-alive"))
+        else if (demo_http_str_ieq(tok, "keep-alive"))
             h->conn_keep_alive = true;
         i = j + 1;
     }
 }
 
-static int header_apply(struct http_str name, struct http_str v, struct http_head *h)
+static int header_apply(struct demo_http_str name, struct demo_http_str v, struct demo_http_head *h)
 {
-    if (http_str_ieq(name, "content-length"))
+    if (demo_http_str_ieq(name, "content-length"))
         return parse_length(v, h);
-    if (http_str_ieq(name, "transfer-encoding"))
+    if (demo_http_str_ieq(name, "transfer-encoding"))
         h->chunked = true;
-    else if (http_str_ieq(name, "connection"))
+    else if (demo_http_str_ieq(name, "connection"))
         parse_connection(v, h);
-    else if (http_str_ieq(name, "x-worker"))
+    else if (demo_http_str_ieq(name, "x-worker"))
         h->worker = v;
     return 0;
 }
 
 /* name ":" OWS value OWS, with a token name and no control bytes. */
-static int parse_header(struct line l, struct http_head *h)
+static int parse_header(struct line l, struct demo_http_head *h)
 {
     size_t i = 0;
 
@@ -147,11 +147,11 @@ static int parse_header(struct line l, struct http_head *h)
         if ((c < 0x20 && c != '\t') || c == 0x7f)
             return -EBADMSG;
     }
-    return header_apply((struct http_str){l.p, i}, trim(l.p + i + 1, l.n - i - 1), h);
+    return header_apply((struct demo_http_str){l.p, i}, trim(l.p + i + 1, l.n - i - 1), h);
 }
 
 /* Every header line between *pos and the head's end. */
-static int parse_headers(const char *buf, size_t end, size_t pos, struct http_head *h)
+static int parse_headers(const char *buf, size_t end, size_t pos, struct demo_http_head *h)
 {
     unsigned count = 0;
 
@@ -159,7 +159,7 @@ static int parse_headers(const char *buf, size_t end, size_t pos, struct http_he
         struct line l = next_line(buf, end, &pos);
         if (l.n == 0)
             return 0;
-        if (++count > HTTP_HEADERS_MAX)
+        if (++count > DEMO_HTTP_HEADERS_MAX)
             return -EBADMSG;
         int rc = parse_header(l, h);
         if (rc < 0)
@@ -170,15 +170,15 @@ static int parse_headers(const char *buf, size_t end, size_t pos, struct http_he
 /* Locate the head; returns its length, 0 if incomplete, or an error. */
 static long head_find(const char *buf, size_t len)
 {
-    size_t end = head_end(buf, len < HTTP_HEAD_MAX ? len : HTTP_HEAD_MAX);
+    size_t end = head_end(buf, len < DEMO_HTTP_HEAD_MAX ? len : DEMO_HTTP_HEAD_MAX);
 
     if (end == 0)
-        return len >= HTTP_HEAD_MAX ? -EMSGSIZE : 0;
+        return len >= DEMO_HTTP_HEAD_MAX ? -EMSGSIZE : 0;
     return (long)end;
 }
 
 /* The request target: origin-form ("/path?query") or "*", printable ASCII. */
-static bool target_ok(struct http_str t)
+static bool target_ok(struct demo_http_str t)
 {
     if (t.len == 0 || (t.ptr[0] != '/' && !(t.len == 1 && t.ptr[0] == '*')))
         return false;
@@ -189,18 +189,18 @@ static bool target_ok(struct http_str t)
 }
 
 /* METHOD SP target SP HTTP/1.x */
-static int parse_request_line(struct line l, struct http_request *r)
+static int parse_request_line(struct line l, struct demo_http_request *r)
 {
     const char *sp1 = memchr(l.p, ' ', l.n);
     const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', l.n - (size_t)(sp1 + 1 - l.p)) : NULL;
 
     if (sp1 == NULL || sp2 == NULL || sp1 == l.p || sp1 - l.p > 16)
         return -EBADMSG;
-    r->method = (struct http_str){l.p, (size_t)(sp1 - l.p)};
+    r->method = (struct demo_http_str){l.p, (size_t)(sp1 - l.p)};
     for (size_t i = 0; i < r->method.len; i++)
         if (r->method.ptr[i] < 'A' || r->method.ptr[i] > 'Z')
             return -EBADMSG;
-    r->target = (struct http_str){sp1 + 1, (size_t)(sp2 - sp1 - 1)};
+    r->target = (struct demo_http_str){sp1 + 1, (size_t)(sp2 - sp1 - 1)};
     if (!target_ok(r->target))
         return -EBADMSG;
     r->h.minor = parse_version(sp2 + 1, l.n - (size_t)(sp2 + 1 - l.p));
@@ -212,7 +212,7 @@ static int parse_request_line(struct line l, struct http_request *r)
  * Lets binary noise get its 400 at once instead of after a timeout. */
 static int request_prefix_check(const char *buf, size_t len)
 {
-    struct http_request r;
+    struct demo_http_request r;
     size_t i = 0, pos = 0;
 
     while (i < len && i <= 16 && buf[i] >= 'A' && buf[i] <= 'Z')
@@ -224,7 +224,7 @@ static int request_prefix_check(const char *buf, size_t len)
     return parse_request_line(next_line(buf, len, &pos), &r);
 }
 
-int http_parse_request(const char *buf, size_t len, struct http_request *r)
+int demo_http_parse_request(const char *buf, size_t len, struct demo_http_request *r)
 {
     size_t pos = 0;
     long end;
@@ -232,7 +232,7 @@ int http_parse_request(const char *buf, size_t len, struct http_request *r)
 
     memset(r, 0, sizeof(*r));
     /* Tolerate empty lines before a request (RFC 9112, 2.2). */
-    while (pos < len && pos < HTTP_HEAD_MAX && (buf[pos] == '\r' || buf[pos] == '\n'))
+    while (pos < len && pos < DEMO_HTTP_HEAD_MAX && (buf[pos] == '\r' || buf[pos] == '\n'))
         pos++;
     end = head_find(buf + pos, len - pos);
     if (end <= 0) {
@@ -250,7 +250,7 @@ int http_parse_request(const char *buf, size_t len, struct http_request *r)
 }
 
 /* HTTP/1.x SP DDD [SP reason] */
-static int parse_status_line(struct line l, struct http_response *r)
+static int parse_status_line(struct line l, struct demo_http_response *r)
 {
     if (l.n < 12 || (l.n > 12 && l.p[12] != ' ') || l.p[8] != ' ')
         return -EBADMSG;
@@ -266,7 +266,7 @@ static int parse_status_line(struct line l, struct http_response *r)
     return r->status >= 100 ? 0 : -EBADMSG;
 }
 
-int http_parse_response(const char *buf, size_t len, struct http_response *r)
+int demo_http_parse_response(const char *buf, size_t len, struct demo_http_response *r)
 {
     size_t pos = 0;
     long end;
@@ -285,14 +285,14 @@ int http_parse_response(const char *buf, size_t len, struct http_response *r)
     return 1;
 }
 
-bool http_keep_alive(const struct http_head *h)
+bool demo_http_keep_alive(const struct demo_http_head *h)
 {
     if (h->conn_close)
         return false;
     return h->minor >= 1 || h->conn_keep_alive;
 }
 
-const char *http_reason(int status)
+const char *demo_http_reason(int status)
 {
     static const struct {
         int status;
@@ -317,7 +317,8 @@ const char *http_reason(int status)
     return "Unknown";
 }
 
-int http_split_hostport(const char *s, char *buf, size_t len, const char **host, const char **port)
+int demo_http_split_hostport(const char *s, char *buf, size_t len, const char **host,
+                             const char **port)
 {
     char *colon;
 

@@ -80,7 +80,7 @@ static int resolve(struct loader *l)
     const char *host, *port;
     int rc;
 
-    if (http_split_hostport(l->cfg->target, buf, sizeof(buf), &host, &port) < 0) {
+    if (demo_http_split_hostport(l->cfg->target, buf, sizeof(buf), &host, &port) < 0) {
         snprintf(l->st->fatal, sizeof(l->st->fatal), "bad target '%s': expected HOST:PORT",
                  l->cfg->target);
         return -EINVAL;
@@ -210,7 +210,7 @@ static void lconn_connected(struct loader *l, struct lconn *c)
 }
 
 /* Bytes of body the response carries; -1: until EOF. */
-static int64_t body_length(const struct lconn *c, const struct http_response *r)
+static int64_t body_length(const struct lconn *c, const struct demo_http_response *r)
 {
     if (r->status == 204 || r->status == 304 || r->status < 200 || strncmp(c->req, "HEAD ", 5) == 0)
         return 0;
@@ -218,7 +218,8 @@ static int64_t body_length(const struct lconn *c, const struct http_response *r)
 }
 
 /* A complete response is in c->in: count it, and keep or close. */
-static void lconn_done(struct loader *l, struct lconn *c, const struct http_response *r, bool keep)
+static void lconn_done(struct loader *l, struct lconn *c, const struct demo_http_response *r,
+                       bool keep)
 {
     char pid[24] = "";
 
@@ -236,8 +237,8 @@ static void lconn_done(struct loader *l, struct lconn *c, const struct http_resp
 /* Parse what has arrived; eof: the server closed its side. */
 static void lconn_parse(struct loader *l, struct lconn *c, bool eof)
 {
-    struct http_response r;
-    int rc = http_parse_response(c->in, c->in_len, &r);
+    struct demo_http_response r;
+    int rc = demo_http_parse_response(c->in, c->in_len, &r);
 
     if (rc < 0) {
         lconn_fail(l, c, "bad response from", EPROTO);
@@ -252,7 +253,7 @@ static void lconn_parse(struct loader *l, struct lconn *c, bool eof)
     if (body < 0 && eof)
         lconn_done(l, c, &r, false);
     else if (body >= 0 && c->in_len >= r.h.head_len + (uint64_t)body)
-        lconn_done(l, c, &r, http_keep_alive(&r.h) && !eof);
+        lconn_done(l, c, &r, demo_http_keep_alive(&r.h) && !eof);
     else if (eof)
         lconn_fail(l, c, "truncated response from", 0);
 }

@@ -129,7 +129,7 @@ static int open_listener(const char *addr)
     const char *host, *port;
     int one = 1, fd, rc;
 
-    if (http_split_hostport(addr, buf, sizeof(buf), &host, &port) < 0)
+    if (demo_http_split_hostport(addr, buf, sizeof(buf), &host, &port) < 0)
         return -EINVAL;
     rc = getaddrinfo(host, port, &hints, &ai);
     if (rc != 0)

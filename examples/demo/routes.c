@@ -21,7 +21,7 @@ const char *const demo_endpoint_names[EP_COUNT] = {
 
 /* What a handler sees of the request. */
 struct req_ctx {
-    struct http_str path, query, param; /* param: the {id} segment */
+    struct demo_http_str path, query, param; /* param: the {id} segment */
     const char *body;
     size_t body_len;
     unsigned slow_ms;
@@ -59,7 +59,7 @@ static void h_root(const struct req_ctx *q, struct route_result *out)
 }
 
 /* 1 to 18 decimal digits: fits an int64, so the id echoes back exactly. */
-static bool numeric_id(struct http_str s)
+static bool numeric_id(struct demo_http_str s)
 {
     if (s.len == 0 || s.len > 18)
         return false;
@@ -93,7 +93,7 @@ static void h_error(const struct req_ctx *q, struct route_result *out)
 }
 
 /* The value of ms=N in the query: 1 and *ms set, 0 if absent, -1 if bad. */
-static int query_ms(struct http_str query, unsigned *ms)
+static int query_ms(struct demo_http_str query, unsigned *ms)
 {
     size_t i = 0;
 
@@ -102,7 +102,7 @@ static int query_ms(struct http_str query, unsigned *ms)
         while (j < query.len && query.ptr[j] != '&')
             j++;
         if (j - i >= 3 && memcmp(query.ptr + i, "ms=", 3) == 0) {
-            struct http_str v = {query.ptr + i + 3, j - i - 3};
+            struct demo_http_str v = {query.ptr + i + 3, j - i - 3};
             unsigned long x = 0;
             if (v.len == 0 || v.len > 9)
                 return -1;
@@ -180,7 +180,7 @@ static const struct route {
     {"/favicon.ico", false, -1, M_GET, h_favicon},
 };
 
-enum demo_method demo_method_of(struct http_str method)
+enum demo_method demo_method_of(struct demo_http_str method)
 {
     for (int i = 0; i < M_OTHER; i++)
         if (method.len == strlen(demo_method_names[i]) &&
@@ -189,7 +189,8 @@ enum demo_method demo_method_of(struct http_str method)
     return M_OTHER;
 }
 
-static bool route_matches(const struct route *r, struct http_str path, struct http_str *param)
+static bool route_matches(const struct route *r, struct demo_http_str path,
+                          struct demo_http_str *param)
 {
     size_t n = strlen(r->path);
 
@@ -198,25 +199,25 @@ static bool route_matches(const struct route *r, struct http_str path, struct ht
     if (path.len <= n || memcmp(path.ptr, r->path, n) != 0 ||
         memchr(path.ptr + n, '/', path.len - n) != NULL)
         return false;
-    *param = (struct http_str){path.ptr + n, path.len - n};
+    *param = (struct demo_http_str){path.ptr + n, path.len - n};
     return true;
 }
 
 /* The route of a target (split into path and query), or NULL. */
-static const struct route *route_find(struct http_str target, struct req_ctx *q)
+static const struct route *route_find(struct demo_http_str target, struct req_ctx *q)
 {
     const char *qm = memchr(target.ptr, '?', target.len);
 
-    q->path = (struct http_str){target.ptr, qm ? (size_t)(qm - target.ptr) : target.len};
-    q->query =
-        qm ? (struct http_str){qm + 1, target.len - q->path.len - 1} : (struct http_str){"", 0};
+    q->path = (struct demo_http_str){target.ptr, qm ? (size_t)(qm - target.ptr) : target.len};
+    q->query = qm ? (struct demo_http_str){qm + 1, target.len - q->path.len - 1}
+                  : (struct demo_http_str){"", 0};
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
         if (route_matches(&routes[i], q->path, &q->param))
             return &routes[i];
     return NULL;
 }
 
-int route_endpoint(struct http_str target)
+int route_endpoint(struct demo_http_str target)
 {
     struct req_ctx q;
     const struct route *r = route_find(target, &q);
@@ -224,7 +225,7 @@ int route_endpoint(struct http_str target)
     return r ? r->endpoint : EP_OTHER;
 }
 
-void route_dispatch(const struct http_request *rq, const char *body, size_t body_len,
+void route_dispatch(const struct demo_http_request *rq, const char *body, size_t body_len,
                     unsigned slow_ms, char *scratch, struct route_result *out)
 {
     struct req_ctx q = {.body = body, .body_len = body_len, .slow_ms = slow_ms, .scratch = scratch};

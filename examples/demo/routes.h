@@ -39,19 +39,19 @@ struct route_result {
 };
 
 /* The method label index of a request method. */
-enum demo_method demo_method_of(struct http_str method);
+enum demo_method demo_method_of(struct demo_http_str method);
 
 /* The endpoint of a path without routing it (for requests refused before
  * dispatch, e.g. a body too large): a template index, EP_OTHER, or -1 when
  * the path is one of the unrecorded ones (/healthz, /metrics, ...). */
-int route_endpoint(struct http_str target);
+int route_endpoint(struct demo_http_str target);
 
 /*
  * route_dispatch - answer one complete, well-formed request. body holds its
  * Content-Length bytes; slow_ms is the /slow default; scratch has
  * ROUTE_SCRATCH bytes. Never fails: every request gets a status.
  */
-void route_dispatch(const struct http_request *rq, const char *body, size_t body_len,
+void route_dispatch(const struct demo_http_request *rq, const char *body, size_t body_len,
                     unsigned slow_ms, char *scratch, struct route_result *out);
 
 #endif /* SHMETRICS_DEMO_ROUTES_H */

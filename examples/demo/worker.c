@@ -29,7 +29,7 @@
 
 #include "demo.h"
 
-#define IN_CAP (HTTP_HEAD_MAX + ROUTE_BODY_MAX) /* one request, head and body */
+#define IN_CAP (DEMO_HTTP_HEAD_MAX + ROUTE_BODY_MAX) /* one request, head and body */
 #define RESP_HEAD_MAX 512
 #define ACCEPT_PAUSE_MS 100 /* after EMFILE and the like */
 #define TURN_RECHECK_MS 10  /* not our turn to accept: look again this soon */
@@ -115,7 +115,7 @@ static int build_response(struct worker *w, struct conn *c, const struct route_r
     int n = snprintf(head, sizeof(head),
                      "HTTP/1.1 %d %s\r\nServer: shmetrics-demo\r\nContent-Type: %s\r\n"
                      "%sX-Worker: %d\r\nConnection: %s\r\n\r\n",
-                     res->status, http_reason(res->status), res->ctype, length, (int)w->pid,
+                     res->status, demo_http_reason(res->status), res->ctype, length, (int)w->pid,
                      c->close_after ? "close" : "keep-alive");
     size_t body = head_only ? 0 : res->body_len;
 
@@ -173,7 +173,7 @@ static void conn_refuse(struct worker *w, struct conn *c, int method, int endpoi
     struct route_result res = {
         .status = status, .endpoint = endpoint, .ctype = "text/plain; charset=utf-8"};
 
-    snprintf(w->scratch, sizeof(w->scratch), "%s\n", http_reason(status));
+    snprintf(w->scratch, sizeof(w->scratch), "%s\n", demo_http_reason(status));
     res.body = w->scratch;
     res.body_len = strlen(res.body);
     c->close_after = true;
@@ -184,8 +184,8 @@ static void conn_refuse(struct worker *w, struct conn *c, int method, int endpoi
  * the state changed (answered or closed). */
 static bool conn_process(struct worker *w, struct conn *c)
 {
-    struct http_request rq;
-    int rc = http_parse_request(c->in, c->in_len, &rq);
+    struct demo_http_request rq;
+    int rc = demo_http_parse_request(c->in, c->in_len, &rq);
 
     if (rc == 0) {
         if (c->eof)
@@ -211,7 +211,7 @@ static bool conn_process(struct worker *w, struct conn *c)
     struct route_result res;
     route_dispatch(&rq, c->in + rq.h.head_len, (size_t)rq.h.content_length, w->cfg->slow_ms,
                    w->scratch, &res);
-    c->close_after = c->close_after || !http_keep_alive(&rq.h);
+    c->close_after = c->close_after || !demo_http_keep_alive(&rq.h);
     conn_answer(w, c, method, &res, total);
     return true;
 }

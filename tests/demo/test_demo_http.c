@@ -28,16 +28,16 @@ static const char *guarded(const void *s, size_t n)
     return page + pagesz - n;
 }
 
-static int parse_req(const char *s, size_t n, struct http_request *r)
+static int parse_req(const char *s, size_t n, struct demo_http_request *r)
 {
-    return http_parse_request(guarded(s, n), n, r);
+    return demo_http_parse_request(guarded(s, n), n, r);
 }
 
-static void test_http_parse_request_complete(void)
+static void test_demo_http_parse_request_complete(void)
 {
     static const char req[] = "POST /echo?x=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
                               "Connection: close\r\nX-Other:  v \r\n\r\nhello";
-    struct http_request r;
+    struct demo_http_request r;
 
     CU_ASSERT_EQUAL(parse_req(req, sizeof(req) - 1, &r), 1);
     CU_ASSERT_EQUAL(r.h.head_len, sizeof(req) - 1 - 5);
@@ -45,22 +45,22 @@ static void test_http_parse_request_complete(void)
     CU_ASSERT(r.target.len == 9 && memcmp(r.target.ptr, "/echo?x=1", 9) == 0);
     CU_ASSERT(r.h.has_length && r.h.content_length == 5);
     CU_ASSERT_EQUAL(r.h.minor, 1);
-    CU_ASSERT(r.h.conn_close && !http_keep_alive(&r.h));
+    CU_ASSERT(r.h.conn_close && !demo_http_keep_alive(&r.h));
 }
 
 /* Every strict prefix of a valid head is 0 (need more), never an error. */
-static void test_http_parse_request_prefixes(void)
+static void test_demo_http_parse_request_prefixes(void)
 {
     static const char req[] = "GET /users/42 HTTP/1.0\nHost: a\r\nConnection: keep-alive\n\n";
-    struct http_request r;
+    struct demo_http_request r;
 
     for (size_t n = 0; n < sizeof(req) - 1; n++)
         CU_ASSERT_EQUAL(parse_req(req, n, &r), 0);
     CU_ASSERT_EQUAL(parse_req(req, sizeof(req) - 1, &r), 1);
-    CU_ASSERT(r.h.minor == 0 && r.h.conn_keep_alive && http_keep_alive(&r.h));
+    CU_ASSERT(r.h.minor == 0 && r.h.conn_keep_alive && demo_http_keep_alive(&r.h));
 }
 
-static void test_http_parse_request_garbage(void)
+static void test_demo_http_parse_request_garbage(void)
 {
     static const char *const bad[] = {
         "GARBAGE\r\n\r\n",
@@ -77,7 +77,7 @@ static void test_http_parse_request_garbage(void)
         "GET / HTTP/1.1\r\nContent-Length: 1234567890123456789\r\n\r\n",
         "ABCDEFGHIJKLMNOPQ / HTTP/1.1\r\n\r\n",
     };
-    struct http_request r;
+    struct demo_http_request r;
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         CU_ASSERT_EQUAL(parse_req(bad[i], strlen(bad[i]), &r), -EBADMSG);
@@ -87,41 +87,41 @@ static void test_http_parse_request_garbage(void)
     CU_ASSERT_EQUAL(parse_req("GET /", 5, &r), 0);
 }
 
-static void test_http_parse_request_too_large(void)
+static void test_demo_http_parse_request_too_large(void)
 {
-    static char big[HTTP_HEAD_MAX + 64];
-    struct http_request r;
+    static char big[DEMO_HTTP_HEAD_MAX + 64];
+    struct demo_http_request r;
 
     memcpy(big, "GET /", 5);
     memset(big + 5, 'a', sizeof(big) - 5);
-    CU_ASSERT_EQUAL(http_parse_request(big, sizeof(big), &r), -EMSGSIZE);
-    CU_ASSERT_EQUAL(http_parse_request(big, HTTP_HEAD_MAX - 1, &r), 0);
+    CU_ASSERT_EQUAL(demo_http_parse_request(big, sizeof(big), &r), -EMSGSIZE);
+    CU_ASSERT_EQUAL(demo_http_parse_request(big, DEMO_HTTP_HEAD_MAX - 1, &r), 0);
 }
 
-static void test_http_parse_response(void)
+static void test_demo_http_parse_response(void)
 {
     static const char resp[] = "HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\nX-Worker: 77\r\n"
                                "\r\nabc";
-    struct http_response r;
+    struct demo_http_response r;
     const char *p = guarded(resp, sizeof(resp) - 1);
 
-    CU_ASSERT_EQUAL(http_parse_response(p, sizeof(resp) - 1, &r), 1);
+    CU_ASSERT_EQUAL(demo_http_parse_response(p, sizeof(resp) - 1, &r), 1);
     CU_ASSERT_EQUAL(r.status, 404);
     CU_ASSERT(r.h.content_length == 3 && r.h.worker.len == 2);
     p = guarded("HTTP/1.1 20", 11);
-    CU_ASSERT_EQUAL(http_parse_response(p, 11, &r), 0);
+    CU_ASSERT_EQUAL(demo_http_parse_response(p, 11, &r), 0);
     p = guarded("HTTP/1.1 2x0 OK\r\n\r\n", 19);
-    CU_ASSERT_EQUAL(http_parse_response(p, 19, &r), -EBADMSG);
+    CU_ASSERT_EQUAL(demo_http_parse_response(p, 19, &r), -EBADMSG);
 }
 
 /* Random bytes and mutations of a valid request: results stay in range,
  * nothing reads past the input (the guard page). */
-static void test_http_parse_request_random(void)
+static void test_demo_http_parse_request_random(void)
 {
     static const char seed[] = "GET /slow?ms=5 HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n";
     char buf[256];
     unsigned s = 12345;
-    struct http_request r;
+    struct demo_http_request r;
 
     for (int i = 0; i < 200000; i++) {
         size_t n = (size_t)(rand_r(&s) % (int)sizeof(buf));
@@ -145,11 +145,11 @@ static int endpoint_of(const char *method, const char *target)
 {
     char req[512];
     char scratch[ROUTE_SCRATCH];
-    struct http_request r;
+    struct demo_http_request r;
     struct route_result res;
 
     snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\n\r\n", method, target);
-    CU_ASSERT_FATAL(http_parse_request(req, strlen(req), &r) == 1);
+    CU_ASSERT_FATAL(demo_http_parse_request(req, strlen(req), &r) == 1);
     route_dispatch(&r, "", 0, 10, scratch, &res);
     return res.endpoint;
 }
@@ -169,7 +169,7 @@ static void test_route_endpoint_templates(void)
     CU_ASSERT_EQUAL(endpoint_of("GET", "/metrics"), -1);
     CU_ASSERT_EQUAL(endpoint_of("GET", "/favicon.ico"), -1);
     CU_ASSERT_EQUAL(endpoint_of("OPTIONS", "*"), EP_OTHER);
-    CU_ASSERT_EQUAL(demo_method_of((struct http_str){"BREW", 4}), M_OTHER);
+    CU_ASSERT_EQUAL(demo_method_of((struct demo_http_str){"BREW", 4}), M_OTHER);
 }
 
 static void test_route_dispatch_statuses(void)
@@ -193,12 +193,12 @@ static void test_route_dispatch_statuses(void)
         {"DELETE", "/users/1", 405, 0},
     };
     char req[256], scratch[ROUTE_SCRATCH];
-    struct http_request r;
+    struct demo_http_request r;
     struct route_result res;
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\n\r\n", cases[i].method, cases[i].target);
-        CU_ASSERT_FATAL(http_parse_request(req, strlen(req), &r) == 1);
+        CU_ASSERT_FATAL(demo_http_parse_request(req, strlen(req), &r) == 1);
         route_dispatch(&r, "", 0, 10, scratch, &res);
         CU_ASSERT_EQUAL(res.status, cases[i].status);
         CU_ASSERT_EQUAL(res.delay_ms, cases[i].delay);
@@ -208,12 +208,12 @@ static void test_route_dispatch_statuses(void)
 int main(void)
 {
     static const struct t_case tests[] = {
-        {"test_http_parse_request_complete", test_http_parse_request_complete},
-        {"test_http_parse_request_prefixes", test_http_parse_request_prefixes},
-        {"test_http_parse_request_garbage", test_http_parse_request_garbage},
-        {"test_http_parse_request_too_large", test_http_parse_request_too_large},
-        {"test_http_parse_response", test_http_parse_response},
-        {"test_http_parse_request_random", test_http_parse_request_random},
+        {"test_demo_http_parse_request_complete", test_demo_http_parse_request_complete},
+        {"test_demo_http_parse_request_prefixes", test_demo_http_parse_request_prefixes},
+        {"test_demo_http_parse_request_garbage", test_demo_http_parse_request_garbage},
+        {"test_demo_http_parse_request_too_large", test_demo_http_parse_request_too_large},
+        {"test_demo_http_parse_response", test_demo_http_parse_response},
+        {"test_demo_http_parse_request_random", test_demo_http_parse_request_random},
         {"test_route_endpoint_templates", test_route_endpoint_templates},
         {"test_route_dispatch_statuses", test_route_dispatch_statuses},
     };

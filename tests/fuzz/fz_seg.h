@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tests/fuzz/fz_seg.h - a segment of real geometry in ordinary memory, for
- * the fuzz targets and the seed generator: the header is written the way
- * the creator writes it and validated by shmet__header_check(), so the
- * geometry the code under test sees is exactly that of a mapped segment.
+ * the fuzz targets and the seed generator: the header is written by the
+ * creator's own shmet__header_init() and validated by shmet__header_check(),
+ * so the geometry the code under test sees is exactly that of a mapped
+ * segment.
  */
 #ifndef SHMETRICS_TESTS_FZ_SEG_H
 #define SHMETRICS_TESTS_FZ_SEG_H
@@ -25,21 +26,11 @@ static inline uint64_t fz_seg_size(const struct shmet__geometry *g)
 static inline int fz_seg_init(struct shmet__seg *s, uint8_t *mem, const struct shmet__geometry *g)
 {
     struct shmet_abi_header *h = (struct shmet_abi_header *)mem;
-    uint64_t data_offset, size = shmet__geometry_size(g, &data_offset);
+    uint64_t size = fz_seg_size(g);
     int rc;
 
     memset(mem, 0, size);
-    h->magic = SHMET_ABI_MAGIC;
-    h->abi_major = SHMET_ABI_MAJOR;
-    h->abi_minor = SHMET_ABI_MINOR;
-    h->header_size = sizeof(*h);
-    h->segment_size = size;
-    h->slots = g->slots;
-    h->ring_records = g->ring_records;
-    h->arena_bytes = g->arena_bytes;
-    h->slot_size = sizeof(struct shmet_abi_slot);
-    h->data_offset = data_offset;
-    h->slot_stride = (uint64_t)g->ring_records * sizeof(struct shmet_abi_record) + g->arena_bytes;
+    shmet__header_init(h, g, 0); /* 0: the seeds stay the same run to run */
     memset(s, 0, sizeof(*s));
     rc = shmet__header_check(h, size, s);
     if (rc < 0)
