@@ -225,7 +225,8 @@ extern "C" {
 #define SHMET_ARENA_MAX (64u << 20)
 #define SHMET_SEGMENT_MAX (UINT64_C(64) << 30)
 
-/* Defaults (DESIGN.md): 64 slots, 16384 records, 256 KiB arena. */
+/* Defaults (docs/ARCHITECTURE.md, "The ABI"): 64 slots, 16384 records,
+ * 256 KiB arena. */
 #define SHMET_DEFAULT_SLOTS 64u
 #define SHMET_DEFAULT_RING_RECORDS 16384u
 #define SHMET_DEFAULT_ARENA_BYTES (256u << 10)

@@ -230,8 +230,9 @@ static void test_abi_segment_placement(void)
     t_ns_cleanup(ns);
 }
 
-/* Defaults from DESIGN.md: 64 slots, 16384 records, 256 KiB arena; the
- * size is data_offset + slots * stride with the table rounded to a page. */
+/* Defaults from docs/ARCHITECTURE.md ("The ABI"): 64 slots, 16384 records,
+ * 256 KiB arena; the size is data_offset + slots * stride with the table
+ * rounded to a page. */
 static void test_abi_default_geometry_size(void)
 {
     struct shmet__geometry g = {SHMET_DEFAULT_SLOTS, SHMET_DEFAULT_RING_RECORDS,
