@@ -58,14 +58,21 @@ static void producer_unlink(struct shmet_client *c, struct producer *p)
 static void producer_retire(struct shmet_client *c, struct producer *p)
 {
     if (p->has_slot) {
-        /* tag-slot-lock: give up the lock first; from then on the
-         * aggregator may find us gone, which ends the same way. Under
-         * c->lock, so no claim of this client takes the byte meanwhile
-         * (the lock belongs to the client's file description, shared by
-         * its threads). */
-        if (shmet__slot_lock_aware(shmet__slot(&c->seg, p->slot), p->slot_gen))
-            (void)shmet__slot_unlock(&c->seg, p->slot);
+        /* tag-slot-lock: retire first, then give up the lock. While we
+         * hold it the aggregator judges us alive and retires nothing, and
+         * no claimer takes the slot (a claim needs the lock), so the slot
+         * still holds our generation when the retire swaps its state. In
+         * the other order the aggregator could find us gone, free the
+         * slot, and a new owner claim it between the retire's generation
+         * check and its swap, which would then mark the new owner's slot
+         * DEAD. Under c->lock, so no claim of this client takes the byte
+         * meanwhile (the lock belongs to the client's file description,
+         * shared by its threads). */
+        bool locked = shmet__slot_lock_aware(shmet__slot(&c->seg, p->slot), p->slot_gen);
+
         (void)shmet__slot_retire(&c->seg, p->slot, p->slot_gen);
+        if (locked)
+            (void)shmet__slot_unlock(&c->seg, p->slot);
     }
     p->has_slot = false;
 }
