@@ -247,7 +247,11 @@ enum shmet_slot_state {
 #define SHMET_LISTEN_IPV4 4u
 #define SHMET_LISTEN_IPV6 6u
 
-#define SHMET_SLOT_F_QUARANTINED 0x1u /* corrupt: the aggregator ignores it */
+/* Slot flags. QUARANTINED is reserved for a reader that gives up on a
+ * corrupt slot; shmetricsd neither sets nor reads it (it refuses bad
+ * records one by one and resynchronises a corrupt ring), shmtool reports
+ * it, and every claim clears it. */
+#define SHMET_SLOT_F_QUARANTINED 0x1u
 
 /* tag-slot-lock: the byte of the segment file whose OFD write lock slot k's
  * owner holds: the first byte of the slot's control block. */

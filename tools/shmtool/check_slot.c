@@ -65,7 +65,8 @@ static void check_owner(const struct shmet__slot_snap *sn, struct report *r)
                 "notices",
                 sn->pid, sn->tid);
     if (sn->flags & SHMET_SLOT_F_QUARANTINED)
-        problem(r, SEV_WARNING, "quarantined by the aggregator (its records are ignored)");
+        problem(r, SEV_WARNING, "flagged quarantined (flags bit 0x1), which no shmetricsd sets: "
+                            "something else wrote the control block");
 }
 
 static void check_counters(const struct shmet__seg *s, const struct shmet__slot_snap *sn, struct report *r)
