@@ -4,6 +4,16 @@
  * order that fails before touching shared state where it can, print
  * "listening on ADDR:PORT", and run the event loop until a signal.
  *
+ * The daemon stage ties the others together and is the only one that may
+ * call every stage (docs/ARCHITECTURE.md, "The shape"):
+ *   main.c         start and stop (this file)
+ *   args.c         the command line
+ *   loop.c         the io_uring event loop: accept, connections, the drain
+ *                  timer, producers' pidfds, signals
+ *   server.c       the aggregator's state and its routes (/metrics, /debug,
+ *                  /healthz, /)
+ *   selfmetrics.c  the shmetrics_* families
+ *
  * The start order (tag-start-order): the ring and the signals first (an
  * io_uring refused by seccomp fails before anything exists, and from then
  * on no signal ends the process half-way); then the listening socket,

@@ -1,8 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * aggregator/http/http.h - HTTP/1.1 without I/O: an incremental request-head
- * parser and a response-head builder. The event loop (loop.c, conn.c)
- * owns the sockets and the buffers; this file only looks at bytes.
+ * parser and a response-head builder. The event loop (daemon/loop.c) and
+ * the connections (conn.c) own the sockets and the buffers; this file only
+ * looks at bytes.
+ *
+ * The http stage: the protocol, and nothing of what is served:
+ *   http.c       request parser, response heads (this file's)
+ *   negotiate.c  Accept and Accept-Encoding: which format, whether gzip
+ *   conn.c       one connection: keep-alive, pipelining, deadlines, linger
+ *   reply.c      what a request is answered with, and its buffers
+ *   net.c        listening sockets, --listen parsing
+ * It calls render/ (formats, buffers) and below; a complete request goes
+ * back to the loop, which has the daemon answer it.
  *
  * What the parser accepts (RFC 9112), and what it answers otherwise:
  *   - a head of at most HTTP_HEAD_MAX bytes, empty line included (431);

@@ -3,6 +3,14 @@
  * aggregator/render/expo.h - rendering the store as Prometheus text exposition
  * 0.0.4 or OpenMetrics 1.0.0: families sorted by name, each once, series
  * sorted by label values, constant labels first on every series.
+ *
+ * The render stage turns the store into bytes and reads nothing else:
+ *   expo.c    text and OpenMetrics (this file's)
+ *   debug.c   the /debug JSON document
+ *   buf.c     the growable byte buffer every answer is built in
+ *   gzip.c    Content-Encoding: gzip
+ * It reads the store (store/) only, never the segment, and calls nothing
+ * above it (docs/ARCHITECTURE.md, "The shape").
  */
 #ifndef SHMETRICS_AGGREGATOR_EXPO_H
 #define SHMETRICS_AGGREGATOR_EXPO_H

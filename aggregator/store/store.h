@@ -13,6 +13,8 @@
  * which producers cannot define (store_family.internal). The
  * renderers (render/expo.c, render/debug.c) only read. The store calls
  * nothing outside itself. Single-threaded: the aggregator has one thread.
+ * The stage is store.c (this file's) and sketch.c, the log-linear quantile
+ * sketch kept beside each histogram's classic buckets.
  *
  * Definitions (tag-family-defs). A family is a name and a type. During a
  * rolling deploy old and new producers define the same name with other
