@@ -20,22 +20,7 @@
 #include "fz_seg.h"
 #include "shm.h"
 
-#define FZ_SLOTS 2u
-#define FZ_RING 64u
-#define FZ_ARENA 4096u
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Copy up to len bytes of the input at *pos to dst. */
-static void take(const uint8_t *data, size_t size, size_t *pos, void *dst, size_t len)
-{
-    size_t n = *pos < size ? size - *pos : 0;
-
-    if (n > len)
-        n = len;
-    memcpy(dst, data + *pos, n);
-    *pos += n;
-}
 
 static void consume(struct shmet__seg *s, uint32_t k, size_t max)
 {
@@ -157,9 +142,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     k = data[0] & 1u;
-    take(data, size, &pos, shmet__slot(&s, k), sizeof(struct shmet_abi_slot));
-    take(data, size, &pos, shmet__slot_ring(&s, k), FZ_RING * sizeof(struct shmet_abi_record));
-    take(data, size, &pos, shmet__slot_arena(&s, k), FZ_ARENA);
+    fz_seg_lay_slot(&s, k, data, size, &pos);
 
     consume(&s, k, data[1] % (FZ_RING + 16u));
     walk_arena(&s, k);
