@@ -5,11 +5,9 @@
  * labels, cumulative buckets, OpenMetrics counter naming and # EOF), a
  * family with several definitions (one block, each series with its own
  * labels and buckets, constant labels shadowed per definition, the
- * newest help) and its __overflow__ placeholder, and float formatting:
- * shortest round-trip text, never "-nan".
+ * newest help) and its __overflow__ placeholder. The text of the numbers
+ * themselves is test_number.c's.
  */
-#include <float.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -311,132 +309,6 @@ static void test_expo_render_definitions(void)
     store_fini(&st);
 }
 
-static void test_fmt_double_cases(void)
-{
-    static const struct {
-        double v;
-        const char *want;
-    } cases[] = {
-        {0, "0"},
-        {-0.0, "-0"},
-        {1, "1"},
-        {-17, "-17"},
-        {0.1, "0.1"},
-        {0.1 + 0.2, "0.30000000000000004"},
-        {2.5, "2.5"},
-        {1e21, "1e+21"},
-        {1.5e-7, "1.5e-07"},
-        {9007199254740992.0, "9007199254740992"},
-        {9007199254740991.0, "9007199254740991"},
-        {123456789.125, "123456789.125"},
-        {DBL_MAX, "1.7976931348623157e+308"},
-        {DBL_MIN, "2.2250738585072014e-308"},
-        {5e-324, "5e-324"},
-        {-1.5e-320, "-1.5e-320"},
-        {INFINITY, "+Inf"},
-        {-INFINITY, "-Inf"},
-    };
-    char out[32];
-
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        size_t n = fmt_double(out, cases[i].v);
-        CU_ASSERT_STRING_EQUAL(out, cases[i].want);
-        CU_ASSERT_EQUAL(n, strlen(cases[i].want));
-        CU_ASSERT(strtod(out, NULL) == cases[i].v || isinf(cases[i].v));
-    }
-    fmt_double(out, NAN);
-    CU_ASSERT_STRING_EQUAL(out, "NaN");
-    fmt_double(out, -NAN);
-    CU_ASSERT_STRING_EQUAL(out, "NaN");
-}
-
-static void test_fmt_double_roundtrip_random(void)
-{
-    uint64_t x = 88172645463325252ULL;
-    char out[32];
-
-    for (int i = 0; i < 200000; i++) {
-        double v;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        memcpy(&v, &x, sizeof(v));
-        if (!isfinite(v))
-            continue;
-        fmt_double(out, v);
-        CU_ASSERT_FATAL(strtod(out, NULL) == v);
-    }
-}
-
-static uint64_t xorshift(uint64_t *x)
-{
-    *x ^= *x << 13;
-    *x ^= *x >> 7;
-    *x ^= *x << 17;
-    return *x;
-}
-
-/* A value of one of the shapes metrics hold: raw bit patterns, decimals
- * with few digits (0.25, 12.345), sums of such (0.1 + 0.2), powers of two
- * and their neighbours, values across the fast path's edges (1e-5, 2^53). */
-static double metric_like(uint64_t *x)
-{
-    uint64_t r = xorshift(x);
-    double v;
-
-    switch (r % 6) {
-    case 0:
-        memcpy(&v, &r, sizeof(v));
-        return v;
-    case 1:
-        return (double)(int64_t)(xorshift(x) % 2000001 - 1000000) / pow(10, (double)(r >> 8 & 15));
-    case 2: {
-        double sum = 0;
-        for (uint64_t k = r >> 8 & 63; k-- > 0;)
-            sum += (double)(xorshift(x) % 100000) / 1000.0;
-        return sum;
-    }
-    case 3:
-        v = ldexp(1.0, (int)(r >> 8 & 127) - 64);
-        return (r >> 20 & 1) ? nextafter(v, 0) : (r >> 21 & 1) ? nextafter(v, INFINITY) : v;
-    case 4:
-        v = (r >> 8 & 1) ? 1e-5 : 9007199254740992.0;
-        for (uint64_t k = r >> 9 & 7; k-- > 0;)
-            v = (r >> 12 & 1) ? nextafter(v, 0) : nextafter(v, INFINITY);
-        return v;
-    default:
-        return ldexp((double)(xorshift(x) >> 11), (int)(r >> 8 & 127) - 100);
-    }
-}
-
-/* The integer-arithmetic formatter against the snprintf one, value by
- * value: the same text, or (only where %.16g rounds to the far side of a
- * power of two's lopsided interval and the reference falls back to 17
- * digits) a shorter text that still reads back exactly. */
-static void test_fmt_double_matches_printf(void)
-{
-    uint64_t x = 0x9e3779b97f4a7c15ULL;
-    char fast[32], ref[32];
-    unsigned shorter = 0;
-
-    for (int i = 0; i < 500000; i++) {
-        double v = metric_like(&x);
-        if (!isfinite(v))
-            continue;
-        v = (i & 1) ? -v : v;
-        size_t n = fmt_double(fast, v), rn = fmt_double_printf(ref, v);
-        CU_ASSERT_EQUAL_FATAL(n, strlen(fast));
-        CU_ASSERT_FATAL(strtod(fast, NULL) == v);
-        if (strcmp(fast, ref) == 0 || v == trunc(v))
-            continue; /* integers below 2^53 are written in full on purpose */
-        if (!(n < rn)) /* not shorter: a real difference */
-            fprintf(stderr, "%a: %s, printf %s\n", v, fast, ref);
-        CU_ASSERT_FATAL(n < rn);
-        shorter++;
-    }
-    fprintf(stderr, "(%u values shorter than printf's) ", shorter);
-}
-
 int main(void)
 {
     static const struct t_case tests[] = {
@@ -445,9 +317,6 @@ int main(void)
         {"test_expo_render_empty", test_expo_render_empty},
         {"test_expo_render_negative_histogram", test_expo_render_negative_histogram},
         {"test_expo_render_definitions", test_expo_render_definitions},
-        {"test_fmt_double_cases", test_fmt_double_cases},
-        {"test_fmt_double_roundtrip_random", test_fmt_double_roundtrip_random},
-        {"test_fmt_double_matches_printf", test_fmt_double_matches_printf},
     };
     return T_RUN("expo", tests);
 }
