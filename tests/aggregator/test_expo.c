@@ -8,87 +8,38 @@
  * newest help) and its __overflow__ placeholder. The text of the numbers
  * themselves is test_number.c's.
  */
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <shmetrics.h>
 
 #include "render/expo.h"
+#include "t_render.h"
 #include "t_util.h"
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *p;
-    long n;
-
-    if (f == NULL)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    p = malloc((size_t)n + 1);
-    *len = fread(p, 1, (size_t)n, f);
-    p[*len] = '\0';
-    fclose(f);
-    return p;
-}
-
-static struct store_family *family(struct store *st, const char *name, const char *help,
-                                   uint8_t type, const char *const *labels, uint16_t n,
-                                   const double *bounds, uint32_t nb)
-{
-    uint32_t lens[8];
-    struct store_family *f = NULL;
-
-    for (uint16_t i = 0; i < n; i++)
-        lens[i] = (uint32_t)strlen(labels[i]);
-    struct family_spec s = {.name = name, .name_len = strlen(name), .help = help,
-                            .help_len = strlen(help), .type = type, .nlabels = n,
-                            .labels = labels, .label_lens = lens, .bounds = bounds,
-                            .nbounds = nb, .gauge_mode = SHMET_GAUGE_SUM};
-    CU_ASSERT_EQUAL(store_family(st, &s, &f), 0);
-    return f;
-}
-
-static struct store_series *series(struct store *st, struct store_family *f,
-                                   const char *const *v)
-{
-    uint32_t lens[8];
-    struct store_series *s = NULL;
-
-    for (uint16_t i = 0; i < f->cur->nlabels; i++)
-        lens[i] = (uint32_t)strlen(v[i]);
-    CU_ASSERT_EQUAL(store_series(st, f, v, lens, &s), 0);
-    return s;
-}
 
 /* A store exercising every rule the golden files pin down. Returns the
  * gauge contribution it made (owned by the caller, as a producer's is). */
 static struct gauge_contrib *populate(struct store *st)
 {
     static const double bounds[] = {0.1, 1, 2.5};
-    const char *ml[] = {"method", "path"}, *el[] = {"endpoint"};
-    struct store_family *reqs = family(st, "http_requests_total", "Requests \\ served.\nAll \"kinds\".",
-                                       SHMET_TYPE_COUNTER, ml, 2, NULL, 0);
-    struct store_family *bytes = family(st, "bytes_sent", "Bytes.", SHMET_TYPE_COUNTER, NULL, 0,
-                                        NULL, 0);
-    struct store_family *inprog = family(st, "in_progress", "", SHMET_TYPE_GAUGE, el, 1, NULL, 0);
-    struct store_family *lat = family(st, "latency_seconds", "Latency.", SHMET_TYPE_HISTOGRAM, el,
-                                      1, bounds, 3);
+    const char *ml[] = {"method", "path", NULL}, *el[] = {"endpoint", NULL};
+    struct store_def *reqs = t_def(st, "http_requests_total", SHMET_TYPE_COUNTER,
+                                   "Requests \\ served.\nAll \"kinds\".", ml, NULL, 0);
+    struct store_def *bytes = t_def(st, "bytes_sent", SHMET_TYPE_COUNTER, "Bytes.", NULL, NULL, 0);
+    struct store_def *inprog = t_def(st, "in_progress", SHMET_TYPE_GAUGE, "", el, NULL, 0);
+    struct store_def *lat =
+        t_def(st, "latency_seconds", SHMET_TYPE_HISTOGRAM, "Latency.", el, bounds, 3);
 
-    series(st, reqs, (const char *[]){"GET", "/a\"b\\c\nd"})->v.counter = 3;
-    series(st, reqs, (const char *[]){"GET", "/"})->v.counter = 1e21;
-    series(st, reqs, (const char *[]){"POST", "/ü"})->v.counter = 0.1 + 0.2;
-    series(st, bytes, NULL)->v.counter = 12345;
-    struct gauge_contrib *g = store_gauge_join(series(st, inprog, (const char *[]){"/x"}));
+    t_series(st, reqs, (const char *[]){"GET", "/a\"b\\c\nd"})->v.counter = 3;
+    t_series(st, reqs, (const char *[]){"GET", "/"})->v.counter = 1e21;
+    t_series(st, reqs, (const char *[]){"POST", "/ü"})->v.counter = 0.1 + 0.2;
+    t_series(st, bytes, NULL)->v.counter = 12345;
+    struct gauge_contrib *g = store_gauge_join(t_series(st, inprog, (const char *[]){"/x"}));
     g->value = -2;
-    struct store_series *h = series(st, lat, (const char *[]){"/x"});
+    struct store_series *h = t_series(st, lat, (const char *[]){"/x"});
     double obs[] = {0.05, 0.1, 0.5, 3, 7};
     for (int i = 0; i < 5; i++)
         store_observe(h, obs[i]);
-    series(st, lat, (const char *[]){"/empty"});
+    t_series(st, lat, (const char *[]){"/empty"});
     return g;
 }
 
@@ -98,24 +49,12 @@ static void check_golden(enum expo_format fmt, const char *file)
     struct expo_opts o = {consts, 2};
     struct store st;
     struct buf b;
-    char path[512];
-    size_t len;
 
     CU_ASSERT_EQUAL_FATAL(store_init(&st, 100), 0);
     struct gauge_contrib *g = populate(&st);
     buf_init(&b);
     CU_ASSERT_EQUAL(expo_render(&st, fmt, &o, &b), 0);
-    snprintf(path, sizeof(path), "%s/%s", GOLDEN_DIR, file);
-    if (getenv("SHMET_GOLDEN_UPDATE") != NULL) {
-        FILE *f = fopen(path, "wb");
-        fwrite(b.data, 1, b.len, f);
-        fclose(f);
-    }
-    char *want = slurp(path, &len);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(want);
-    CU_ASSERT_EQUAL(b.len, len);
-    CU_ASSERT(b.len == len && memcmp(b.data, want, len) == 0);
-    free(want);
+    t_golden(&b, file);
     buf_free(&b);
     store_gauge_leave(g);
     store_fini(&st);
@@ -156,12 +95,12 @@ static void test_expo_render_negative_histogram(void)
     struct buf t, om;
 
     CU_ASSERT_EQUAL_FATAL(store_init(&st, 10), 0);
-    struct store_series *a = series(&st, family(&st, "neg_b", "", SHMET_TYPE_HISTOGRAM, NULL, 0,
-                                                neg, 3), NULL);
-    struct store_series *b = series(&st, family(&st, "pos_b", "", SHMET_TYPE_HISTOGRAM, NULL, 0,
-                                                pos, 2), NULL);
-    struct store_series *c = series(&st, family(&st, "pos_c", "", SHMET_TYPE_HISTOGRAM, NULL, 0,
-                                                pos, 2), NULL);
+    struct store_series *a =
+        t_series(&st, t_def(&st, "neg_b", SHMET_TYPE_HISTOGRAM, "", NULL, neg, 3), NULL);
+    struct store_series *b =
+        t_series(&st, t_def(&st, "pos_b", SHMET_TYPE_HISTOGRAM, "", NULL, pos, 2), NULL);
+    struct store_series *c =
+        t_series(&st, t_def(&st, "pos_c", SHMET_TYPE_HISTOGRAM, "", NULL, pos, 2), NULL);
     store_observe(a, 0.5);
     store_observe(b, -3);
     store_observe(c, 1.5);
@@ -202,34 +141,6 @@ static void test_expo_render_negative_histogram(void)
     store_fini(&st);
 }
 
-/* The definition of name with labels (NULL-terminated), help, bounds. */
-static struct store_def *def(struct store *st, const char *name, uint8_t type, const char *help,
-                             const char *const *labels, const double *b, uint32_t nb)
-{
-    uint32_t lens[8];
-    uint16_t n = 0;
-    struct store_def *d = NULL;
-
-    for (; labels != NULL && labels[n] != NULL; n++)
-        lens[n] = (uint32_t)strlen(labels[n]);
-    struct family_spec s = {.name = name, .name_len = strlen(name), .help = help,
-                            .help_len = strlen(help), .type = type, .nlabels = n,
-                            .labels = labels, .label_lens = lens, .bounds = b, .nbounds = nb};
-    CU_ASSERT_EQUAL(store_define(st, &s, &d), 0);
-    return d;
-}
-
-static struct store_series *dser(struct store *st, struct store_def *d, const char *const *v)
-{
-    uint32_t lens[8];
-    struct store_series *s = NULL;
-
-    for (uint16_t i = 0; i < d->nlabels; i++)
-        lens[i] = (uint32_t)strlen(v[i]);
-    CU_ASSERT(store_series_def(st, d, v, lens, &s) >= 0);
-    return s;
-}
-
 static char *render(struct store *st, enum expo_format fmt, const struct expo_opts *o,
                     struct buf *b)
 {
@@ -252,22 +163,22 @@ static void test_expo_render_definitions(void)
     struct buf b;
 
     CU_ASSERT_EQUAL_FATAL(store_init(&st, 100), 0);
-    struct store_def *a = def(&st, "r_total", SHMET_TYPE_COUNTER, "Old.", m, NULL, 0);
-    struct store_def *c = def(&st, "r_total", SHMET_TYPE_COUNTER, "New.", mc, NULL, 0);
-    dser(&st, c, (const char *[]){"GET", "200"})->v.counter = 5;
-    dser(&st, a, (const char *[]){"GET"})->v.counter = 3;
-    CU_ASSERT_PTR_EQUAL(dser(&st, c, (const char *[]){"GET", ""}),
-                        dser(&st, a, (const char *[]){"GET"}));
-    struct store_def *ho = def(&st, "lat", SHMET_TYPE_HISTOGRAM, "L.", r, old_b, 1);
-    struct store_def *hn = def(&st, "lat", SHMET_TYPE_HISTOGRAM, "L.", r, new_b, 2);
-    struct store_series *sa = dser(&st, ho, (const char *[]){"/a"});
-    struct store_series *sb = dser(&st, hn, (const char *[]){"/b"});
-    store_observe(dser(&st, hn, (const char *[]){"/a"}), 0.5); /* /a: the old buckets */
+    struct store_def *a = t_def(&st, "r_total", SHMET_TYPE_COUNTER, "Old.", m, NULL, 0);
+    struct store_def *c = t_def(&st, "r_total", SHMET_TYPE_COUNTER, "New.", mc, NULL, 0);
+    t_series(&st, c, (const char *[]){"GET", "200"})->v.counter = 5;
+    t_series(&st, a, (const char *[]){"GET"})->v.counter = 3;
+    CU_ASSERT_PTR_EQUAL(t_series(&st, c, (const char *[]){"GET", ""}),
+                        t_series(&st, a, (const char *[]){"GET"}));
+    struct store_def *ho = t_def(&st, "lat", SHMET_TYPE_HISTOGRAM, "L.", r, old_b, 1);
+    struct store_def *hn = t_def(&st, "lat", SHMET_TYPE_HISTOGRAM, "L.", r, new_b, 2);
+    struct store_series *sa = t_series(&st, ho, (const char *[]){"/a"});
+    struct store_series *sb = t_series(&st, hn, (const char *[]){"/b"});
+    store_observe(t_series(&st, hn, (const char *[]){"/a"}), 0.5); /* /a: the old buckets */
     store_observe(sa, 3);
     store_observe(sb, 3);
-    struct store_def *ud = def(&st, "u_total", SHMET_TYPE_COUNTER, "", u, NULL, 0);
+    struct store_def *ud = t_def(&st, "u_total", SHMET_TYPE_COUNTER, "", u, NULL, 0);
     struct store_series *p;
-    dser(&st, ud, (const char *[]){"bob"})->v.counter = 1;
+    t_series(&st, ud, (const char *[]){"bob"})->v.counter = 1;
     CU_ASSERT_EQUAL_FATAL(store_overflow(&st, ud, &p), 0);
     buf_init(&b);
     CU_ASSERT_STRING_EQUAL(render(&st, EXPO_TEXT, NULL, &b),
