@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "http/http.h"
+#include "render/number.h"
 
 enum {
     S_PRE,        /* before the request line: empty lines are skipped */

@@ -23,18 +23,6 @@ void buf_init(struct buf *b);
 void buf_free(struct buf *b);
 bool buf_reserve(struct buf *b, size_t more);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void buf_u64(struct buf *b, uint64_t v);
-void buf_double(struct buf *b, double v);
-
-/* Shortest text for v that reads back as v: "NaN", "+Inf", "-Inf", an
- * integer, or the digits %.15g..%.17g would give, laid out as they would.
- * Writes at most 32 bytes; returns the length. */
-size_t fmt_double(char *out, double v);
-/* The same by snprintf and strtod: the first of %.15g, %.16g, %.17g that
- * reads back as v. fmt_double's reference; slower by an order. */
-size_t fmt_double_printf(char *out, double v);
-/* Decimal text of v in out (at least 21 bytes); returns the length. */
-size_t fmt_u64(char *out, uint64_t v);
 
 static inline void buf_put(struct buf *b, const void *p, size_t n)
 {

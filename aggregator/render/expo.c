@@ -20,6 +20,7 @@
 #include <shmetrics.h>
 
 #include "render/expo.h"
+#include "render/number.h"
 
 const char *expo_content_type(enum expo_format fmt)
 {

@@ -5,92 +5,41 @@
  * labels, cumulative buckets, OpenMetrics counter naming and # EOF), a
  * family with several definitions (one block, each series with its own
  * labels and buckets, constant labels shadowed per definition, the
- * newest help) and its __overflow__ placeholder, and float formatting:
- * shortest round-trip text, never "-nan".
+ * newest help) and its __overflow__ placeholder. The text of the numbers
+ * themselves is test_number.c's.
  */
-#include <float.h>
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <shmetrics.h>
 
 #include "render/expo.h"
+#include "t_render.h"
 #include "t_util.h"
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *p;
-    long n;
-
-    if (f == NULL)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    p = malloc((size_t)n + 1);
-    *len = fread(p, 1, (size_t)n, f);
-    p[*len] = '\0';
-    fclose(f);
-    return p;
-}
-
-static struct store_family *family(struct store *st, const char *name, const char *help,
-                                   uint8_t type, const char *const *labels, uint16_t n,
-                                   const double *bounds, uint32_t nb)
-{
-    uint32_t lens[8];
-    struct store_family *f = NULL;
-
-    for (uint16_t i = 0; i < n; i++)
-        lens[i] = (uint32_t)strlen(labels[i]);
-    struct family_spec s = {.name = name, .name_len = strlen(name), .help = help,
-                            .help_len = strlen(help), .type = type, .nlabels = n,
-                            .labels = labels, .label_lens = lens, .bounds = bounds,
-                            .nbounds = nb, .gauge_mode = SHMET_GAUGE_SUM};
-    CU_ASSERT_EQUAL(store_family(st, &s, &f), 0);
-    return f;
-}
-
-static struct store_series *series(struct store *st, struct store_family *f,
-                                   const char *const *v)
-{
-    uint32_t lens[8];
-    struct store_series *s = NULL;
-
-    for (uint16_t i = 0; i < f->cur->nlabels; i++)
-        lens[i] = (uint32_t)strlen(v[i]);
-    CU_ASSERT_EQUAL(store_series(st, f, v, lens, &s), 0);
-    return s;
-}
 
 /* A store exercising every rule the golden files pin down. Returns the
  * gauge contribution it made (owned by the caller, as a producer's is). */
 static struct gauge_contrib *populate(struct store *st)
 {
     static const double bounds[] = {0.1, 1, 2.5};
-    const char *ml[] = {"method", "path"}, *el[] = {"endpoint"};
-    struct store_family *reqs = family(st, "http_requests_total", "Requests \\ served.\nAll \"kinds\".",
-                                       SHMET_TYPE_COUNTER, ml, 2, NULL, 0);
-    struct store_family *bytes = family(st, "bytes_sent", "Bytes.", SHMET_TYPE_COUNTER, NULL, 0,
-                                        NULL, 0);
-    struct store_family *inprog = family(st, "in_progress", "", SHMET_TYPE_GAUGE, el, 1, NULL, 0);
-    struct store_family *lat = family(st, "latency_seconds", "Latency.", SHMET_TYPE_HISTOGRAM, el,
-                                      1, bounds, 3);
+    const char *ml[] = {"method", "path", NULL}, *el[] = {"endpoint", NULL};
+    struct store_def *reqs = t_def(st, "http_requests_total", SHMET_TYPE_COUNTER,
+                                   "Requests \\ served.\nAll \"kinds\".", ml, NULL, 0);
+    struct store_def *bytes = t_def(st, "bytes_sent", SHMET_TYPE_COUNTER, "Bytes.", NULL, NULL, 0);
+    struct store_def *inprog = t_def(st, "in_progress", SHMET_TYPE_GAUGE, "", el, NULL, 0);
+    struct store_def *lat =
+        t_def(st, "latency_seconds", SHMET_TYPE_HISTOGRAM, "Latency.", el, bounds, 3);
 
-    series(st, reqs, (const char *[]){"GET", "/a\"b\\c\nd"})->v.counter = 3;
-    series(st, reqs, (const char *[]){"GET", "/"})->v.counter = 1e21;
-    series(st, reqs, (const char *[]){"POST", "/ü"})->v.counter = 0.1 + 0.2;
-    series(st, bytes, NULL)->v.counter = 12345;
-    struct gauge_contrib *g = store_gauge_join(series(st, inprog, (const char *[]){"/x"}));
+    t_series(st, reqs, (const char *[]){"GET", "/a\"b\\c\nd"})->v.counter = 3;
+    t_series(st, reqs, (const char *[]){"GET", "/"})->v.counter = 1e21;
+    t_series(st, reqs, (const char *[]){"POST", "/ü"})->v.counter = 0.1 + 0.2;
+    t_series(st, bytes, NULL)->v.counter = 12345;
+    struct gauge_contrib *g = store_gauge_join(t_series(st, inprog, (const char *[]){"/x"}));
     g->value = -2;
-    struct store_series *h = series(st, lat, (const char *[]){"/x"});
+    struct store_series *h = t_series(st, lat, (const char *[]){"/x"});
     double obs[] = {0.05, 0.1, 0.5, 3, 7};
     for (int i = 0; i < 5; i++)
         store_observe(h, obs[i]);
-    series(st, lat, (const char *[]){"/empty"});
+    t_series(st, lat, (const char *[]){"/empty"});
     return g;
 }
 
@@ -100,24 +49,12 @@ static void check_golden(enum expo_format fmt, const char *file)
     struct expo_opts o = {consts, 2};
     struct store st;
     struct buf b;
-    char path[512];
-    size_t len;
 
     CU_ASSERT_EQUAL_FATAL(store_init(&st, 100), 0);
     struct gauge_contrib *g = populate(&st);
     buf_init(&b);
     CU_ASSERT_EQUAL(expo_render(&st, fmt, &o, &b), 0);
-    snprintf(path, sizeof(path), "%s/%s", GOLDEN_DIR, file);
-    if (getenv("SHMET_GOLDEN_UPDATE") != NULL) {
-        FILE *f = fopen(path, "wb");
-        fwrite(b.data, 1, b.len, f);
-        fclose(f);
-    }
-    char *want = slurp(path, &len);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(want);
-    CU_ASSERT_EQUAL(b.len, len);
-    CU_ASSERT(b.len == len && memcmp(b.data, want, len) == 0);
-    free(want);
+    t_golden(&b, file);
     buf_free(&b);
     store_gauge_leave(g);
     store_fini(&st);
@@ -158,12 +95,12 @@ static void test_expo_render_negative_histogram(void)
     struct buf t, om;
 
     CU_ASSERT_EQUAL_FATAL(store_init(&st, 10), 0);
-    struct store_series *a = series(&st, family(&st, "neg_b", "", SHMET_TYPE_HISTOGRAM, NULL, 0,
-                                                neg, 3), NULL);
-    struct store_series *b = series(&st, family(&st, "pos_b", "", SHMET_TYPE_HISTOGRAM, NULL, 0,
-                                                pos, 2), NULL);
-    struct store_series *c = series(&st, family(&st, "pos_c", "", SHMET_TYPE_HISTOGRAM, NULL, 0,
-                                                pos, 2), NULL);
+    struct store_series *a =
+        t_series(&st, t_def(&st, "neg_b", SHMET_TYPE_HISTOGRAM, "", NULL, neg, 3), NULL);
+    struct store_series *b =
+        t_series(&st, t_def(&st, "pos_b", SHMET_TYPE_HISTOGRAM, "", NULL, pos, 2), NULL);
+    struct store_series *c =
+        t_series(&st, t_def(&st, "pos_c", SHMET_TYPE_HISTOGRAM, "", NULL, pos, 2), NULL);
     store_observe(a, 0.5);
     store_observe(b, -3);
     store_observe(c, 1.5);
@@ -204,34 +141,6 @@ static void test_expo_render_negative_histogram(void)
     store_fini(&st);
 }
 
-/* The definition of name with labels (NULL-terminated), help, bounds. */
-static struct store_def *def(struct store *st, const char *name, uint8_t type, const char *help,
-                             const char *const *labels, const double *b, uint32_t nb)
-{
-    uint32_t lens[8];
-    uint16_t n = 0;
-    struct store_def *d = NULL;
-
-    for (; labels != NULL && labels[n] != NULL; n++)
-        lens[n] = (uint32_t)strlen(labels[n]);
-    struct family_spec s = {.name = name, .name_len = strlen(name), .help = help,
-                            .help_len = strlen(help), .type = type, .nlabels = n,
-                            .labels = labels, .label_lens = lens, .bounds = b, .nbounds = nb};
-    CU_ASSERT_EQUAL(store_define(st, &s, &d), 0);
-    return d;
-}
-
-static struct store_series *dser(struct store *st, struct store_def *d, const char *const *v)
-{
-    uint32_t lens[8];
-    struct store_series *s = NULL;
-
-    for (uint16_t i = 0; i < d->nlabels; i++)
-        lens[i] = (uint32_t)strlen(v[i]);
-    CU_ASSERT(store_series_def(st, d, v, lens, &s) >= 0);
-    return s;
-}
-
 static char *render(struct store *st, enum expo_format fmt, const struct expo_opts *o,
                     struct buf *b)
 {
@@ -254,22 +163,22 @@ static void test_expo_render_definitions(void)
     struct buf b;
 
     CU_ASSERT_EQUAL_FATAL(store_init(&st, 100), 0);
-    struct store_def *a = def(&st, "r_total", SHMET_TYPE_COUNTER, "Old.", m, NULL, 0);
-    struct store_def *c = def(&st, "r_total", SHMET_TYPE_COUNTER, "New.", mc, NULL, 0);
-    dser(&st, c, (const char *[]){"GET", "200"})->v.counter = 5;
-    dser(&st, a, (const char *[]){"GET"})->v.counter = 3;
-    CU_ASSERT_PTR_EQUAL(dser(&st, c, (const char *[]){"GET", ""}),
-                        dser(&st, a, (const char *[]){"GET"}));
-    struct store_def *ho = def(&st, "lat", SHMET_TYPE_HISTOGRAM, "L.", r, old_b, 1);
-    struct store_def *hn = def(&st, "lat", SHMET_TYPE_HISTOGRAM, "L.", r, new_b, 2);
-    struct store_series *sa = dser(&st, ho, (const char *[]){"/a"});
-    struct store_series *sb = dser(&st, hn, (const char *[]){"/b"});
-    store_observe(dser(&st, hn, (const char *[]){"/a"}), 0.5); /* /a: the old buckets */
+    struct store_def *a = t_def(&st, "r_total", SHMET_TYPE_COUNTER, "Old.", m, NULL, 0);
+    struct store_def *c = t_def(&st, "r_total", SHMET_TYPE_COUNTER, "New.", mc, NULL, 0);
+    t_series(&st, c, (const char *[]){"GET", "200"})->v.counter = 5;
+    t_series(&st, a, (const char *[]){"GET"})->v.counter = 3;
+    CU_ASSERT_PTR_EQUAL(t_series(&st, c, (const char *[]){"GET", ""}),
+                        t_series(&st, a, (const char *[]){"GET"}));
+    struct store_def *ho = t_def(&st, "lat", SHMET_TYPE_HISTOGRAM, "L.", r, old_b, 1);
+    struct store_def *hn = t_def(&st, "lat", SHMET_TYPE_HISTOGRAM, "L.", r, new_b, 2);
+    struct store_series *sa = t_series(&st, ho, (const char *[]){"/a"});
+    struct store_series *sb = t_series(&st, hn, (const char *[]){"/b"});
+    store_observe(t_series(&st, hn, (const char *[]){"/a"}), 0.5); /* /a: the old buckets */
     store_observe(sa, 3);
     store_observe(sb, 3);
-    struct store_def *ud = def(&st, "u_total", SHMET_TYPE_COUNTER, "", u, NULL, 0);
+    struct store_def *ud = t_def(&st, "u_total", SHMET_TYPE_COUNTER, "", u, NULL, 0);
     struct store_series *p;
-    dser(&st, ud, (const char *[]){"bob"})->v.counter = 1;
+    t_series(&st, ud, (const char *[]){"bob"})->v.counter = 1;
     CU_ASSERT_EQUAL_FATAL(store_overflow(&st, ud, &p), 0);
     buf_init(&b);
     CU_ASSERT_STRING_EQUAL(render(&st, EXPO_TEXT, NULL, &b),
@@ -311,132 +220,6 @@ static void test_expo_render_definitions(void)
     store_fini(&st);
 }
 
-static void test_fmt_double_cases(void)
-{
-    static const struct {
-        double v;
-        const char *want;
-    } cases[] = {
-        {0, "0"},
-        {-0.0, "-0"},
-        {1, "1"},
-        {-17, "-17"},
-        {0.1, "0.1"},
-        {0.1 + 0.2, "0.30000000000000004"},
-        {2.5, "2.5"},
-        {1e21, "1e+21"},
-        {1.5e-7, "1.5e-07"},
-        {9007199254740992.0, "9007199254740992"},
-        {9007199254740991.0, "9007199254740991"},
-        {123456789.125, "123456789.125"},
-        {DBL_MAX, "1.7976931348623157e+308"},
-        {DBL_MIN, "2.2250738585072014e-308"},
-        {5e-324, "5e-324"},
-        {-1.5e-320, "-1.5e-320"},
-        {INFINITY, "+Inf"},
-        {-INFINITY, "-Inf"},
-    };
-    char out[32];
-
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        size_t n = fmt_double(out, cases[i].v);
-        CU_ASSERT_STRING_EQUAL(out, cases[i].want);
-        CU_ASSERT_EQUAL(n, strlen(cases[i].want));
-        CU_ASSERT(strtod(out, NULL) == cases[i].v || isinf(cases[i].v));
-    }
-    fmt_double(out, NAN);
-    CU_ASSERT_STRING_EQUAL(out, "NaN");
-    fmt_double(out, -NAN);
-    CU_ASSERT_STRING_EQUAL(out, "NaN");
-}
-
-static void test_fmt_double_roundtrip_random(void)
-{
-    uint64_t x = 88172645463325252ULL;
-    char out[32];
-
-    for (int i = 0; i < 200000; i++) {
-        double v;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        memcpy(&v, &x, sizeof(v));
-        if (!isfinite(v))
-            continue;
-        fmt_double(out, v);
-        CU_ASSERT_FATAL(strtod(out, NULL) == v);
-    }
-}
-
-static uint64_t xorshift(uint64_t *x)
-{
-    *x ^= *x << 13;
-    *x ^= *x >> 7;
-    *x ^= *x << 17;
-    return *x;
-}
-
-/* A value of one of the shapes metrics hold: raw bit patterns, decimals
- * with few digits (0.25, 12.345), sums of such (0.1 + 0.2), powers of two
- * and their neighbours, values across the fast path's edges (1e-5, 2^53). */
-static double metric_like(uint64_t *x)
-{
-    uint64_t r = xorshift(x);
-    double v;
-
-    switch (r % 6) {
-    case 0:
-        memcpy(&v, &r, sizeof(v));
-        return v;
-    case 1:
-        return (double)(int64_t)(xorshift(x) % 2000001 - 1000000) / pow(10, (double)(r >> 8 & 15));
-    case 2: {
-        double sum = 0;
-        for (uint64_t k = r >> 8 & 63; k-- > 0;)
-            sum += (double)(xorshift(x) % 100000) / 1000.0;
-        return sum;
-    }
-    case 3:
-        v = ldexp(1.0, (int)(r >> 8 & 127) - 64);
-        return (r >> 20 & 1) ? nextafter(v, 0) : (r >> 21 & 1) ? nextafter(v, INFINITY) : v;
-    case 4:
-        v = (r >> 8 & 1) ? 1e-5 : 9007199254740992.0;
-        for (uint64_t k = r >> 9 & 7; k-- > 0;)
-            v = (r >> 12 & 1) ? nextafter(v, 0) : nextafter(v, INFINITY);
-        return v;
-    default:
-        return ldexp((double)(xorshift(x) >> 11), (int)(r >> 8 & 127) - 100);
-    }
-}
-
-/* The integer-arithmetic formatter against the snprintf one, value by
- * value: the same text, or (only where %.16g rounds to the far side of a
- * power of two's lopsided interval and the reference falls back to 17
- * digits) a shorter text that still reads back exactly. */
-static void test_fmt_double_matches_printf(void)
-{
-    uint64_t x = 0x9e3779b97f4a7c15ULL;
-    char fast[32], ref[32];
-    unsigned shorter = 0;
-
-    for (int i = 0; i < 500000; i++) {
-        double v = metric_like(&x);
-        if (!isfinite(v))
-            continue;
-        v = (i & 1) ? -v : v;
-        size_t n = fmt_double(fast, v), rn = fmt_double_printf(ref, v);
-        CU_ASSERT_EQUAL_FATAL(n, strlen(fast));
-        CU_ASSERT_FATAL(strtod(fast, NULL) == v);
-        if (strcmp(fast, ref) == 0 || v == trunc(v))
-            continue; /* integers below 2^53 are written in full on purpose */
-        if (!(n < rn)) /* not shorter: a real difference */
-            fprintf(stderr, "%a: %s, printf %s\n", v, fast, ref);
-        CU_ASSERT_FATAL(n < rn);
-        shorter++;
-    }
-    fprintf(stderr, "(%u values shorter than printf's) ", shorter);
-}
-
 int main(void)
 {
     static const struct t_case tests[] = {
@@ -445,9 +228,6 @@ int main(void)
         {"test_expo_render_empty", test_expo_render_empty},
         {"test_expo_render_negative_histogram", test_expo_render_negative_histogram},
         {"test_expo_render_definitions", test_expo_render_definitions},
-        {"test_fmt_double_cases", test_fmt_double_cases},
-        {"test_fmt_double_roundtrip_random", test_fmt_double_roundtrip_random},
-        {"test_fmt_double_matches_printf", test_fmt_double_matches_printf},
     };
     return T_RUN("expo", tests);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tests/fuzz/fuzz_fmt.c - libFuzzer target for the exposition's number
- * formatter, fmt_double() (aggregator/render/buf.c), against its reference,
+ * formatter, fmt_double() (aggregator/render/number.c), against its reference,
  * fmt_double_printf() (snprintf and strtod). For every finite double:
  *   - the text reads back as exactly the same double;
  *   - it is the reference's text, except for integers below 2^53 (written
@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "render/buf.h"
+#include "render/number.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
