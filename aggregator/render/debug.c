@@ -13,7 +13,7 @@
  * label name, definition, conflict or whole family holding it went
  * missing, and a bad path failed the request.)
  *
- * Additions to the DESIGN schema for families with several definitions
+ * Beyond the first schema, for families with several definitions
  * (tag-family-defs in store.h) and for the placeholder: per family
  * "definitions" (each with "index", "help", "labels", "series", and
  * "bounds" or "mode"; the family's own "help", "labels" and "mode" are the
@@ -38,8 +38,8 @@ static const char *type_name(uint8_t t)
 }
 
 /* Geometry as validated at attach, then the hold on the segment
- * (additions to the DESIGN schema: path, attached, attaches_total,
- * lost_total). */
+ * (path, attached, attaches_total and lost_total came after the first
+ * schema; docs/ARCHITECTURE.md, "The /debug document"). */
 static void segment_obj(struct jw *w, const struct debug_ctx *c)
 {
     char abi[16];

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * aggregator/render/debug.h - the JSON document of GET /debug (schema in
- * DESIGN.md): segment geometry, aggregator totals, one entry per producer
+ * aggregator/render/debug.h - the JSON document of GET /debug (every key in
+ * docs/ARCHITECTURE.md, "The /debug document"): segment geometry, aggregator totals, one entry per producer
  * slot in use, and every family with its series; histograms carry
  * cumulative buckets and quantiles from the sketch.
  */

@@ -6,7 +6,8 @@
  *
  * The render stage turns the store into bytes and reads nothing else:
  *   expo.c    text and OpenMetrics (this file's)
- *   debug.c   the /debug JSON document
+ *   debug.c   the /debug JSON document, over json.c, a streaming writer
+ *   number.c  every number's text: shortest round-trip doubles, integers
  *   buf.c     the growable byte buffer every answer is built in
  *   gzip.c    Content-Encoding: gzip
  * It reads the store (store/) only, never the segment, and calls nothing
