@@ -44,7 +44,7 @@
  * nearest decimal could fall outside the short side while another lies
  * inside, and the search would write one digit less than the reference;
  * but the only powers of two in its domain, 2^-16 .. 2^-1, have short
- * exact decimals. tests/aggregator/test_number.c and tests/fuzz/fuzz_fmt.c
+ * exact decimals. tests/aggregator/render/test_number.c and tests/fuzz/fuzz_fmt.c
  * hold the two formatters against each other, allowing only that case.
  */
 #include <math.h>

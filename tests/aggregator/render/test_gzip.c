@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/aggregator/test_gzip.c - aggregator/render/gzip.c: what gzip_encode()
+ * tests/aggregator/render/test_gzip.c - aggregator/render/gzip.c: what gzip_encode()
  * writes inflates back (through zlib, expecting a gzip header) to exactly
  * the input, for empty, small and multi-megabyte inputs and every level,
  * and it appends to what the buffer already holds.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/aggregator/test_sketch.c - the quantile sketch against an exact
+ * tests/aggregator/store/test_sketch.c - the quantile sketch against an exact
  * oracle (sorted samples): relative error at most 1% for every quantile
  * asked, over several distributions; merging equals sketching the union.
  */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/aggregator/test_debug.c - aggregator/render/debug.c, the /debug
+ * tests/aggregator/render/test_debug.c - aggregator/render/debug.c, the /debug
  * document: byte-exact against a golden file for a small store (keys,
  * nesting, order; numbers as the exposition writes them, 0.1 as 0.1),
  * read back with jansson to check which fields are integers and which

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/aggregator/test_store.c - the global store: family get/create,
+ * tests/aggregator/store/test_store.c - the global store: family get/create,
  * several definitions of one family (a rolling deploy) and the type
  * conflict, series by label set (order and empty values do not count),
  * each series keeping its maker's buckets and gauge mode, series

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/aggregator/test_shmetricsd.c - the shmetricsd binary over
+ * tests/aggregator/daemon/test_shmetricsd.c - the shmetricsd binary over
  * loopback: every endpoint, content negotiation and gzip, HEAD, the error
  * statuses, keep-alive and pipelining, a sample recorded by this process
  * visible in the very next scrape, a producer's death noticed, stalled

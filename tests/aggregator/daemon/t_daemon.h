@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/aggregator/t_daemon.h - helpers for tests that run the shmetricsd
+ * tests/aggregator/daemon/t_daemon.h - helpers for tests that run the shmetricsd
  * binary: start it (from $SHMETRICS_BIN_DIR) on an ephemeral port and find
  * the port in its "listening on" line, stop it, read what it printed; and
  * a small blocking HTTP/1.1 client that keeps unread bytes between

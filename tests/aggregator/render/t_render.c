@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/aggregator/t_render.c - see t_render.h.
+ * tests/aggregator/render/t_render.c - see t_render.h.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/aggregator/test_expo.c - exposition, byte-exact against golden
+ * tests/aggregator/render/test_expo.c - exposition, byte-exact against golden
  * files for both formats (escaping of HELP and label values, constant
  * labels, cumulative buckets, OpenMetrics counter naming and # EOF), a
  * family with several definitions (one block, each series with its own

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/aggregator/test_json.c - aggregator/render/json.c, the JSON writer
+ * tests/aggregator/render/test_json.c - aggregator/render/json.c, the JSON writer
  * of /debug, byte-exact: the layout (one member a line, one space a level,
  * empty containers), strings (every control character, quote, backslash,
  * what passes as it is, UTF-8 of every length, and each kind of

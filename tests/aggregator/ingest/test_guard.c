@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/aggregator/test_guard.c - aggregator/ingest/guard.c: a SIGBUS raised by an
+ * tests/aggregator/ingest/test_guard.c - aggregator/ingest/guard.c: a SIGBUS raised by an
  * access inside the guarded range during guard_run() comes back as
  * -EFAULT, as often as it happens; any other SIGBUS still kills (an access
  * outside the range, an access outside any guarded call, a SIGBUS sent by

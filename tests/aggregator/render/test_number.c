@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/aggregator/test_number.c - aggregator/render/number.c, the text of
+ * tests/aggregator/render/test_number.c - aggregator/render/number.c, the text of
  * every number shmetricsd serves: fmt_double() writes the shortest text
  * that reads back exactly (0.1 as "0.1"), laid out as %g would, exact
  * strings for the edges (signed zero, 1/3, integers past 2^53, the

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/aggregator/test_lifecycle.c - the life of the shmetricsd process:
+ * tests/aggregator/daemon/test_lifecycle.c - the life of the shmetricsd process:
  * SIGHUP is logged and ignored (it keeps serving, and a later SIGTERM
  * still writes the checkpoint); a restart right after a SIGKILL, on the
  * same address and namespace, comes up (the dead daemon's io_uring may

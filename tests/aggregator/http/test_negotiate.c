@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/aggregator/test_negotiate.c - aggregator/http/negotiate.c: the Accept
+ * tests/aggregator/http/test_negotiate.c - aggregator/http/negotiate.c: the Accept
  * headers real scrapers send, q-value orderings, q=0, wildcards and their
  * specificity, version and charset parameters, malformed elements, and
  * Accept-Encoding.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/aggregator/test_checkpoint.c - the graceful-restart checkpoint:
+ * tests/aggregator/ingest/test_checkpoint.c - the graceful-restart checkpoint:
  * counters, histograms and LAST gauges survive a save/take round trip
  * exactly; gauges over live producers (without a drain to name them) and
  * the aggregator's own families do not; a damaged file is refused as a

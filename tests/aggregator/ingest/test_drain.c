@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/aggregator/test_drain.c - drain into the store with real producers
+ * tests/aggregator/ingest/test_drain.c - drain into the store with real producers
  * (the client library, in this process and in forked children): exact
  * totals, gauge contributions leaving with their producer, slots freed,
  * and hostile records or definitions refused and counted by reason

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/aggregator/test_http.c - aggregator/http/http.c: the request-head
+ * tests/aggregator/http/test_http.c - aggregator/http/http.c: the request-head
  * parser on valid heads, pipelined heads, every refusal with its status,
  * the 8 KiB limit to the byte, heads fed one byte at a time (same result
  * as whole), and every input placed against a PROT_NONE guard page so that

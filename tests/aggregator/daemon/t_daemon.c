@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/aggregator/t_daemon.c - see t_daemon.h.
+ * tests/aggregator/daemon/t_daemon.c - see t_daemon.h.
  */
 #include <errno.h>
 #include <fcntl.h>

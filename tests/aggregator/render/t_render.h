@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/aggregator/t_render.h - helpers of the render suites: building a
+ * tests/aggregator/render/t_render.h - helpers of the render suites: building a
  * store (a definition from C strings, a series from its label values;
  * each asserts that the store took it), and comparing what was rendered
  * with a golden file.
