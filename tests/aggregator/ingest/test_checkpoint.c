@@ -20,6 +20,7 @@
 #include <shmetrics.h>
 
 #include "ingest/checkpoint.h"
+#include "t_store.h"
 #include "t_util.h"
 
 static char path[256];
@@ -191,35 +192,6 @@ static void test_checkpoint_take_refuses_damage(void)
     }
 }
 
-static struct store_def *def(struct store *st, const char *name, uint8_t type, uint8_t mode,
-                             const char *help, const char *const *labels, const double *b,
-                             uint32_t nb)
-{
-    uint32_t lens[4];
-    uint16_t n = 0;
-    struct store_def *d = NULL;
-
-    for (; labels != NULL && labels[n] != NULL; n++)
-        lens[n] = (uint32_t)strlen(labels[n]);
-    struct family_spec s = {.name = name, .name_len = strlen(name), .help = help,
-                            .help_len = strlen(help), .type = type, .gauge_mode = mode,
-                            .nlabels = n, .labels = labels, .label_lens = lens, .bounds = b,
-                            .nbounds = nb};
-    CU_ASSERT_EQUAL(store_define(st, &s, &d), 0);
-    return d;
-}
-
-static struct store_series *dser(struct store *st, struct store_def *d, const char *const *v)
-{
-    uint32_t lens[4];
-    struct store_series *s = NULL;
-
-    for (uint16_t i = 0; i < d->nlabels; i++)
-        lens[i] = (uint32_t)strlen(v[i]);
-    CU_ASSERT(store_series_def(st, d, v, lens, &s) >= 0);
-    return s;
-}
-
 /* The series of f with these labels (NULL-terminated name, value pairs). */
 static struct store_series *by_labels(struct store *st, const char *fam, const char *const *kv)
 {
@@ -250,25 +222,25 @@ static void test_checkpoint_definitions_roundtrip(void)
 
     CU_ASSERT_EQUAL_FATAL(store_init(&a, 100), 0);
     CU_ASSERT_EQUAL_FATAL(store_init(&b, 100), 0);
-    struct store_def *da = def(&a, "r_total", SHMET_TYPE_COUNTER, 0, "Old.", m, NULL, 0);
-    def(&a, "r_total", SHMET_TYPE_COUNTER, 0, "Between.", m, NULL, 0); /* no series: forgotten */
-    struct store_def *dc = def(&a, "r_total", SHMET_TYPE_COUNTER, 0, "New.", mc, NULL, 0);
+    struct store_def *da = t_def(&a, "r_total", SHMET_TYPE_COUNTER, 0, "Old.", m, NULL, 0);
+    t_def(&a, "r_total", SHMET_TYPE_COUNTER, 0, "Between.", m, NULL, 0); /* no series: forgotten */
+    struct store_def *dc = t_def(&a, "r_total", SHMET_TYPE_COUNTER, 0, "New.", mc, NULL, 0);
     struct store_series *p;
-    dser(&a, da, (const char *[]){"GET"})->v.counter = 3;
-    dser(&a, dc, (const char *[]){"GET", "200"})->v.counter = 5;
+    t_series(&a, da, (const char *[]){"GET"})->v.counter = 3;
+    t_series(&a, dc, (const char *[]){"GET", "200"})->v.counter = 5;
     CU_ASSERT_EQUAL_FATAL(store_overflow(&a, dc, &p), 0);
     p->v.counter = 2;
     p->touched = true;
-    dser(&a, dc, (const char *[]){SHMET_OVERFLOW_VALUE, "x"})->v.counter = 9; /* not p */
-    struct store_def *ho = def(&a, "lat", SHMET_TYPE_HISTOGRAM, 0, "L.", r, old_b, 1);
-    struct store_def *hn = def(&a, "lat", SHMET_TYPE_HISTOGRAM, 0, "L.", r, new_b, 2);
-    store_observe(dser(&a, ho, (const char *[]){"/a"}), 3);
-    store_observe(dser(&a, hn, (const char *[]){"/a"}), 0.5);
-    store_observe(dser(&a, hn, (const char *[]){"/b"}), 3);
-    struct store_def *gl = def(&a, "g", SHMET_TYPE_GAUGE, SHMET_GAUGE_LAST, "G.", NULL, NULL, 0);
-    struct store_def *gs = def(&a, "g", SHMET_TYPE_GAUGE, SHMET_GAUGE_SUM, "G.", pool, NULL, 0);
-    store_gauge_set_last(&a, dser(&a, gl, NULL), 4);
-    struct gauge_contrib *gc = store_gauge_join(dser(&a, gs, (const char *[]){"db"}));
+    t_series(&a, dc, (const char *[]){SHMET_OVERFLOW_VALUE, "x"})->v.counter = 9; /* not p */
+    struct store_def *ho = t_def(&a, "lat", SHMET_TYPE_HISTOGRAM, 0, "L.", r, old_b, 1);
+    struct store_def *hn = t_def(&a, "lat", SHMET_TYPE_HISTOGRAM, 0, "L.", r, new_b, 2);
+    store_observe(t_series(&a, ho, (const char *[]){"/a"}), 3);
+    store_observe(t_series(&a, hn, (const char *[]){"/a"}), 0.5);
+    store_observe(t_series(&a, hn, (const char *[]){"/b"}), 3);
+    struct store_def *gl = t_def(&a, "g", SHMET_TYPE_GAUGE, SHMET_GAUGE_LAST, "G.", NULL, NULL, 0);
+    struct store_def *gs = t_def(&a, "g", SHMET_TYPE_GAUGE, SHMET_GAUGE_SUM, "G.", pool, NULL, 0);
+    store_gauge_set_last(&a, t_series(&a, gl, NULL), 4);
+    struct gauge_contrib *gc = store_gauge_join(t_series(&a, gs, (const char *[]){"db"}));
     gc->value = 8;
     CU_ASSERT_EQUAL(checkpoint_save(&a, NULL, path), 0);
     /* r_total: 4 series (the placeholder one), lat 2, g 2 (the SUM one live) */
@@ -363,10 +335,10 @@ static void test_checkpoint_take_lower_cap_folds(void)
 
     CU_ASSERT_EQUAL_FATAL(store_init(&a, 100), 0);
     CU_ASSERT_EQUAL_FATAL(store_init(&b, 1), 0);
-    struct store_def *d = def(&a, "c_total", SHMET_TYPE_COUNTER, 0, "", k, NULL, 0);
-    dser(&a, d, (const char *[]){"x"})->v.counter = 1;
-    dser(&a, d, (const char *[]){"y"})->v.counter = 2;
-    dser(&a, d, (const char *[]){"z"})->v.counter = 4;
+    struct store_def *d = t_def(&a, "c_total", SHMET_TYPE_COUNTER, 0, "", k, NULL, 0);
+    t_series(&a, d, (const char *[]){"x"})->v.counter = 1;
+    t_series(&a, d, (const char *[]){"y"})->v.counter = 2;
+    t_series(&a, d, (const char *[]){"z"})->v.counter = 4;
     struct store_series *p;
     CU_ASSERT_EQUAL_FATAL(store_overflow(&a, d, &p), 0); /* after the folded ones */
     p->v.counter = 10;

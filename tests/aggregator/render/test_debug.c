@@ -47,16 +47,16 @@ static struct gauge_contrib *populate(struct store *st)
     static const double bounds[] = {0.25, 1};
     const char *code[] = {"code", NULL};
 
-    t_series(st, t_def(st, "c_total", SHMET_TYPE_COUNTER, "Requests.", code, NULL, 0),
+    t_series(st, t_def(st, "c_total", SHMET_TYPE_COUNTER, SHMET_GAUGE_SUM, "Requests.", code, NULL, 0),
              (const char *[]){"200"})
         ->v.counter = 0.1;
     struct gauge_contrib *g =
-        store_gauge_join(t_series(st, t_def(st, "g", SHMET_TYPE_GAUGE, "", NULL, NULL, 0), NULL));
+        store_gauge_join(t_series(st, t_def(st, "g", SHMET_TYPE_GAUGE, SHMET_GAUGE_SUM, "", NULL, NULL, 0), NULL));
     g->value = 2;
     store_observe(
-        t_series(st, t_def(st, "h_seconds", SHMET_TYPE_HISTOGRAM, "H.", NULL, bounds, 2), NULL),
+        t_series(st, t_def(st, "h_seconds", SHMET_TYPE_HISTOGRAM, SHMET_GAUGE_SUM, "H.", NULL, bounds, 2), NULL),
         0.1);
-    t_series(st, t_def(st, "e_seconds", SHMET_TYPE_HISTOGRAM, "E.", NULL, bounds, 2), NULL);
+    t_series(st, t_def(st, "e_seconds", SHMET_TYPE_HISTOGRAM, SHMET_GAUGE_SUM, "E.", NULL, bounds, 2), NULL);
     return g;
 }
 
@@ -130,13 +130,13 @@ static void bad_store(struct store *st)
     const char *bad_label[] = {"k\xff", NULL}, *k[] = {"k", NULL};
 
     CU_ASSERT_EQUAL_FATAL(store_init(st, 100), 0);
-    struct store_def *a = t_def(st, "a_total", SHMET_TYPE_COUNTER, "ok", k, NULL, 0);
+    struct store_def *a = t_def(st, "a_total", SHMET_TYPE_COUNTER, SHMET_GAUGE_SUM, "ok", k, NULL, 0);
     t_series(st, a, (const char *[]){"v\xc3("})->v.counter = 1;
     t_series(st, a, (const char *[]){"ctl\x01\x1f\x7f\n\"\\"})->v.counter = 2;
     t_series(st, a, (const char *[]){"\xed\xa0\x80"})->v.counter = 3;
-    t_def(st, "a_total", SHMET_TYPE_COUNTER, "second \xe2\x82", NULL, NULL, 0);
-    t_def(st, "b_total", SHMET_TYPE_COUNTER, "help \xfe", bad_label, NULL, 0);
-    t_def(st, "c\xc0\xaf_total", SHMET_TYPE_COUNTER, "", NULL, NULL, 0);
+    t_def(st, "a_total", SHMET_TYPE_COUNTER, SHMET_GAUGE_SUM, "second \xe2\x82", NULL, NULL, 0);
+    t_def(st, "b_total", SHMET_TYPE_COUNTER, SHMET_GAUGE_SUM, "help \xfe", bad_label, NULL, 0);
+    t_def(st, "c\xc0\xaf_total", SHMET_TYPE_COUNTER, SHMET_GAUGE_SUM, "", NULL, NULL, 0);
     struct family_spec gauge = {.name = "b_total", .name_len = 7, .help = "", .type =
                                 SHMET_TYPE_GAUGE, .nlabels = 1, .labels = bad_label,
                                 .label_lens = (const uint32_t[]){2}};

@@ -22,12 +22,12 @@ static struct gauge_contrib *populate(struct store *st)
 {
     static const double bounds[] = {0.1, 1, 2.5};
     const char *ml[] = {"method", "path", NULL}, *el[] = {"endpoint", NULL};
-    struct store_def *reqs = t_def(st, "http_requests_total", SHMET_TYPE_COUNTER,
+    struct store_def *reqs = t_def(st, "http_requests_total", SHMET_TYPE_COUNTER, SHMET_GAUGE_SUM,
                                    "Requests \\ served.\nAll \"kinds\".", ml, NULL, 0);
-    struct store_def *bytes = t_def(st, "bytes_sent", SHMET_TYPE_COUNTER, "Bytes.", NULL, NULL, 0);
-    struct store_def *inprog = t_def(st, "in_progress", SHMET_TYPE_GAUGE, "", el, NULL, 0);
+    struct store_def *bytes = t_def(st, "bytes_sent", SHMET_TYPE_COUNTER, SHMET_GAUGE_SUM, "Bytes.", NULL, NULL, 0);
+    struct store_def *inprog = t_def(st, "in_progress", SHMET_TYPE_GAUGE, SHMET_GAUGE_SUM, "", el, NULL, 0);
     struct store_def *lat =
-        t_def(st, "latency_seconds", SHMET_TYPE_HISTOGRAM, "Latency.", el, bounds, 3);
+        t_def(st, "latency_seconds", SHMET_TYPE_HISTOGRAM, SHMET_GAUGE_SUM, "Latency.", el, bounds, 3);
 
     t_series(st, reqs, (const char *[]){"GET", "/a\"b\\c\nd"})->v.counter = 3;
     t_series(st, reqs, (const char *[]){"GET", "/"})->v.counter = 1e21;
@@ -96,11 +96,11 @@ static void test_expo_render_negative_histogram(void)
 
     CU_ASSERT_EQUAL_FATAL(store_init(&st, 10), 0);
     struct store_series *a =
-        t_series(&st, t_def(&st, "neg_b", SHMET_TYPE_HISTOGRAM, "", NULL, neg, 3), NULL);
+        t_series(&st, t_def(&st, "neg_b", SHMET_TYPE_HISTOGRAM, SHMET_GAUGE_SUM, "", NULL, neg, 3), NULL);
     struct store_series *b =
-        t_series(&st, t_def(&st, "pos_b", SHMET_TYPE_HISTOGRAM, "", NULL, pos, 2), NULL);
+        t_series(&st, t_def(&st, "pos_b", SHMET_TYPE_HISTOGRAM, SHMET_GAUGE_SUM, "", NULL, pos, 2), NULL);
     struct store_series *c =
-        t_series(&st, t_def(&st, "pos_c", SHMET_TYPE_HISTOGRAM, "", NULL, pos, 2), NULL);
+        t_series(&st, t_def(&st, "pos_c", SHMET_TYPE_HISTOGRAM, SHMET_GAUGE_SUM, "", NULL, pos, 2), NULL);
     store_observe(a, 0.5);
     store_observe(b, -3);
     store_observe(c, 1.5);
@@ -163,20 +163,20 @@ static void test_expo_render_definitions(void)
     struct buf b;
 
     CU_ASSERT_EQUAL_FATAL(store_init(&st, 100), 0);
-    struct store_def *a = t_def(&st, "r_total", SHMET_TYPE_COUNTER, "Old.", m, NULL, 0);
-    struct store_def *c = t_def(&st, "r_total", SHMET_TYPE_COUNTER, "New.", mc, NULL, 0);
+    struct store_def *a = t_def(&st, "r_total", SHMET_TYPE_COUNTER, SHMET_GAUGE_SUM, "Old.", m, NULL, 0);
+    struct store_def *c = t_def(&st, "r_total", SHMET_TYPE_COUNTER, SHMET_GAUGE_SUM, "New.", mc, NULL, 0);
     t_series(&st, c, (const char *[]){"GET", "200"})->v.counter = 5;
     t_series(&st, a, (const char *[]){"GET"})->v.counter = 3;
     CU_ASSERT_PTR_EQUAL(t_series(&st, c, (const char *[]){"GET", ""}),
                         t_series(&st, a, (const char *[]){"GET"}));
-    struct store_def *ho = t_def(&st, "lat", SHMET_TYPE_HISTOGRAM, "L.", r, old_b, 1);
-    struct store_def *hn = t_def(&st, "lat", SHMET_TYPE_HISTOGRAM, "L.", r, new_b, 2);
+    struct store_def *ho = t_def(&st, "lat", SHMET_TYPE_HISTOGRAM, SHMET_GAUGE_SUM, "L.", r, old_b, 1);
+    struct store_def *hn = t_def(&st, "lat", SHMET_TYPE_HISTOGRAM, SHMET_GAUGE_SUM, "L.", r, new_b, 2);
     struct store_series *sa = t_series(&st, ho, (const char *[]){"/a"});
     struct store_series *sb = t_series(&st, hn, (const char *[]){"/b"});
     store_observe(t_series(&st, hn, (const char *[]){"/a"}), 0.5); /* /a: the old buckets */
     store_observe(sa, 3);
     store_observe(sb, 3);
-    struct store_def *ud = t_def(&st, "u_total", SHMET_TYPE_COUNTER, "", u, NULL, 0);
+    struct store_def *ud = t_def(&st, "u_total", SHMET_TYPE_COUNTER, SHMET_GAUGE_SUM, "", u, NULL, 0);
     struct store_series *p;
     t_series(&st, ud, (const char *[]){"bob"})->v.counter = 1;
     CU_ASSERT_EQUAL_FATAL(store_overflow(&st, ud, &p), 0);
