@@ -28,6 +28,7 @@
  * producers alive at the stop (drain.h explains why and how they return).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -44,6 +45,9 @@
 #define FORMAT "shmetrics-checkpoint"
 #define VERSION 2
 #define VERSION_ONE_DEF 1 /* still read */
+/* The checkpoint's mode, whatever the umask: its user writes it, its
+ * group may read it (tag-checkpoint-file). */
+#define CHECKPOINT_MODE 0640
 
 static const char *const type_names[] = {NULL, "counter", "gauge", "histogram"};
 
@@ -176,6 +180,43 @@ static void owner_gauge(void *ctx, const struct drain_owner *o, uint32_t id, dou
     json_array_append_new(w->gauges, json_pack("[I, o]", (json_int_t)id, jnum(value)));
 }
 
+/*
+ * tag-checkpoint-file. The checkpoint lives beside the segment, in a
+ * directory others may write (/dev/shm: sticky, writable by everyone). So
+ * the temporary file is created, never opened: O_CREAT | O_EXCL |
+ * O_NOFOLLOW fails on anything planted at its name instead of following
+ * it (a symlink to a file of ours would have us overwrite that file), and
+ * one left by a predecessor of the same pid is unlinked first (unlink
+ * removes a symlink, not what it points to). rename() replaces the name
+ * itself, never a file a symlink there points to. A checkpoint is loaded
+ * only from a regular file of our user (or root) that nobody else may
+ * write (check_file()).
+ */
+static int write_doc(json_t *doc, const char *tmp)
+{
+    FILE *f;
+    int fd, rc = 0;
+
+    if (unlink(tmp) < 0 && errno != ENOENT)
+        return -errno;
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, CHECKPOINT_MODE);
+    if (fd < 0)
+        return -errno;
+    if (fchmod(fd, CHECKPOINT_MODE) < 0 || (f = fdopen(fd, "w")) == NULL) {
+        rc = -errno;
+        close(fd);
+        return rc;
+    }
+    errno = 0;
+    if (json_dumpf(doc, f, JSON_COMPACT | JSON_REAL_PRECISION(17)) < 0)
+        rc = errno != 0 ? -errno : -EIO; /* ENOSPC says so */
+    if (fflush(f) != 0 && rc == 0)
+        rc = -errno;
+    if (fclose(f) != 0 && rc == 0)
+        rc = -errno;
+    return rc;
+}
+
 int checkpoint_save(struct store *st, const struct drain *d, const char *path)
 {
     json_t *fams = json_array(), *doc;
@@ -193,10 +234,8 @@ int checkpoint_save(struct store *st, const struct drain *d, const char *path)
     if (doc == NULL)
         return -ENOMEM;
     snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
-    rc = json_dump_file(doc, tmp, JSON_COMPACT | JSON_REAL_PRECISION(17)) < 0 ? -EIO : 0;
+    rc = write_doc(doc, tmp);
     json_decref(doc);
-    if (rc == 0 && chmod(tmp, SHMET_MODE_DEFAULT) < 0) /* as private as the segment */
-        rc = -errno;
     if (rc == 0 && rename(tmp, path) < 0)
         rc = -errno;
     if (rc < 0)
@@ -523,6 +562,35 @@ static int load_into(struct store *st, struct drain *d, json_t *doc, char *err, 
     return rc < 0 ? rc : c.restored;
 }
 
+/* A checkpoint we may believe (tag-checkpoint-file): a regular file of our
+ * user or root, which no other user may write (its group may, when it is
+ * ours). 0, or -EPERM with the reason in err. */
+static int check_file(int fd, char *err, size_t errlen)
+{
+    struct stat st;
+
+    if (fstat(fd, &st) < 0) {
+        snprintf(err, errlen, "%s", strerror(errno));
+        return -errno;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "not a regular file");
+        return -EPERM;
+    }
+    if (st.st_uid != geteuid() && st.st_uid != 0) {
+        snprintf(err, errlen,
+                 "owned by uid %u, not by uid %u that shmetricsd runs as (or root): another "
+                 "user may have planted it",
+                 (unsigned)st.st_uid, (unsigned)geteuid());
+        return -EPERM;
+    }
+    if ((st.st_mode & S_IWOTH) || ((st.st_mode & S_IWGRP) && st.st_gid != getegid())) {
+        snprintf(err, errlen, "mode %04o lets other users write it", (unsigned)(st.st_mode & 07777));
+        return -EPERM;
+    }
+    return 0;
+}
+
 /* Parse path and check all of it against a scratch store. */
 static int load_checked(const char *path, uint32_t max_series, json_t **doc, char *err,
                         size_t errlen)
@@ -531,7 +599,22 @@ static int load_checked(const char *path, uint32_t max_series, json_t **doc, cha
     json_error_t jerr;
     int rc;
 
-    *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    FILE *f;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+    if (fd < 0) {
+        rc = -errno;
+        snprintf(err, errlen, "%s", rc == -ELOOP ? "a symbolic link, not a file shmetricsd wrote"
+                                                  : strerror(-rc));
+        return rc;
+    }
+    if ((rc = check_file(fd, err, errlen)) < 0 || (f = fdopen(fd, "r")) == NULL) {
+        rc = rc < 0 ? rc : -errno;
+        close(fd);
+        return rc;
+    }
+    *doc = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
+    fclose(f);
     if (*doc == NULL) {
         snprintf(err, errlen, "line %d: %s", jerr.line, jerr.text);
         return -EINVAL;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <shmetrics.h>
@@ -123,6 +124,7 @@ static void write_file(const char *text)
     FILE *f = fopen(path, "w");
     fputs(text, f);
     fclose(f);
+    chmod(path, 0600); /* a file of ours only others cannot write, whatever the umask */
 }
 
 static void test_checkpoint_take_refuses_damage(void)
@@ -376,6 +378,113 @@ static void test_checkpoint_take_once(void)
     store_fini(&c);
 }
 
+/* A checkpoint of fill() at path; the store it came from is freed. */
+static void save_filled(void)
+{
+    struct store a;
+    struct gauge_contrib *g;
+
+    CU_ASSERT_EQUAL_FATAL(store_init(&a, 100), 0);
+    fill(&a, &g);
+    CU_ASSERT_EQUAL(checkpoint_save(&a, NULL, path), 0);
+    store_gauge_leave(g);
+    store_fini(&a);
+}
+
+static void read_text(const char *file, char *buf, size_t len)
+{
+    FILE *f = fopen(file, "r");
+    size_t n = f != NULL ? fread(buf, 1, len - 1, f) : 0;
+
+    buf[n] = '\0';
+    if (f != NULL)
+        fclose(f);
+}
+
+/* tag-checkpoint-file: a symlink planted at the temporary file's name is
+ * not followed (the file it names keeps its bytes and mode), and the
+ * checkpoint is written all the same. */
+static void test_checkpoint_save_ignores_planted_link(void)
+{
+    char tmp[300], victim[300], text[64];
+    struct stat st;
+    struct store b;
+    char err[256];
+
+    snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
+    snprintf(victim, sizeof(victim), "%s.victim", path);
+    FILE *f = fopen(victim, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("keep me", f);
+    fclose(f);
+    CU_ASSERT_EQUAL_FATAL(chmod(victim, 0600), 0);
+    CU_ASSERT_EQUAL_FATAL(symlink(victim, tmp), 0);
+    save_filled();
+    read_text(victim, text, sizeof(text));
+    CU_ASSERT_STRING_EQUAL(text, "keep me");
+    CU_ASSERT_EQUAL(stat(victim, &st), 0);
+    CU_ASSERT_EQUAL(st.st_mode & 07777, 0600);
+    CU_ASSERT_EQUAL(lstat(path, &st), 0);
+    CU_ASSERT(S_ISREG(st.st_mode));
+    CU_ASSERT_EQUAL(st.st_mode & 07777, 0640);
+    CU_ASSERT_EQUAL(lstat(tmp, &st), -1); /* renamed into place */
+    CU_ASSERT_EQUAL_FATAL(store_init(&b, 100), 0);
+    CU_ASSERT_EQUAL(checkpoint_take(&b, NULL, path, err, sizeof(err)), 3);
+    store_fini(&b);
+    unlink(victim);
+}
+
+/* Take path into an empty store: refused with rc and a reason naming why,
+ * the store untouched, the file gone. */
+static void expect_refused(int rc, const char *why)
+{
+    struct store st;
+    char err[256] = "";
+
+    CU_ASSERT_EQUAL_FATAL(store_init(&st, 100), 0);
+    CU_ASSERT_EQUAL(checkpoint_take(&st, NULL, path, err, sizeof(err)), rc);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, why));
+    CU_ASSERT_EQUAL(st.nfamilies, 0);
+    CU_ASSERT_EQUAL(access(path, F_OK), -1);
+    store_fini(&st);
+}
+
+/* A checkpoint others could have written is not believed: one other
+ * users may write, a symlink at its name (the file it names is left
+ * alone), and, when the test runs as root, one owned by another user. */
+static void test_checkpoint_take_refuses_untrusted(void)
+{
+    char real[300];
+
+    save_filled();
+    CU_ASSERT_EQUAL_FATAL(chmod(path, 0666), 0);
+    expect_refused(-EPERM, "mode 0666 lets other users write it");
+
+    save_filled();
+    CU_ASSERT_EQUAL_FATAL(chmod(path, 0660), 0); /* our own group may */
+    struct store st;
+    char err[256];
+    CU_ASSERT_EQUAL_FATAL(store_init(&st, 100), 0);
+    CU_ASSERT_EQUAL(checkpoint_take(&st, NULL, path, err, sizeof(err)), 3);
+    store_fini(&st);
+
+    save_filled();
+    snprintf(real, sizeof(real), "%s.real", path);
+    CU_ASSERT_EQUAL_FATAL(rename(path, real), 0);
+    CU_ASSERT_EQUAL_FATAL(symlink(real, path), 0);
+    expect_refused(-ELOOP, "symbolic link");
+    CU_ASSERT_EQUAL(access(real, F_OK), 0);
+    unlink(real);
+
+    if (geteuid() != 0) {
+        printf("(ownership by another user not tried: needs root) ");
+        return;
+    }
+    save_filled();
+    CU_ASSERT_EQUAL_FATAL(chown(path, 65534, 65534), 0);
+    expect_refused(-EPERM, "owned by uid 65534");
+}
+
 int main(void)
 {
     static const struct t_case tests[] = {
@@ -386,6 +495,8 @@ int main(void)
         {"test_checkpoint_definitions_roundtrip", test_checkpoint_definitions_roundtrip},
         {"test_checkpoint_take_version1", test_checkpoint_take_version1},
         {"test_checkpoint_take_lower_cap_folds", test_checkpoint_take_lower_cap_folds},
+        {"test_checkpoint_save_ignores_planted_link", test_checkpoint_save_ignores_planted_link},
+        {"test_checkpoint_take_refuses_untrusted", test_checkpoint_take_refuses_untrusted},
     };
     char dir[] = "/tmp/shmet_ckpt_XXXXXX";
     int rc;
