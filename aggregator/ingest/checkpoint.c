@@ -597,10 +597,8 @@ static int load_checked(const char *path, uint32_t max_series, json_t **doc, cha
 {
     struct store trial;
     json_error_t jerr;
-    int rc;
-
     FILE *f;
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    int rc, fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 
     if (fd < 0) {
         rc = -errno;
