@@ -3,10 +3,12 @@
  * libshm/names.c - the naming rules shared by the client (which refuses bad
  * names with -EINVAL) and every reader of the segment (which refuses bad
  * definitions as invalid input): Prometheus metric and label names, UTF-8
- * label values and help text, histogram bucket bounds.
+ * label values and help text, histogram bucket bounds; and the decimal
+ * numbers of command-line flags (shmetricsd, shmtool).
  */
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 
 #include "shm.h"
 
@@ -103,4 +105,19 @@ int shmet__bounds_check(const double *b, size_t n)
             return -EINVAL;
     }
     return 0;
+}
+
+bool shmet__u64_parse(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    unsigned long long v;
+    char *end;
+
+    if (s[0] < '0' || s[0] > '9')
+        return false; /* strtoull would take a sign or blanks */
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < min || v > max)
+        return false;
+    *out = v;
+    return true;
 }

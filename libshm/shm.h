@@ -293,6 +293,8 @@ void shmet__group_name(gid_t gid, char *buf, size_t len);
 void shmet__access_describe(const char *path, char *buf, size_t len);
 
 /* names.c */
+/* Decimal digits only, the whole string, within [min, max]: *out, true. */
+bool shmet__u64_parse(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 bool shmet__metric_name_ok(const char *s, size_t n);
 bool shmet__label_name_ok(const char *s, size_t n);
 bool shmet__utf8_ok(const char *s, size_t n);

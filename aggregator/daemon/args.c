@@ -162,22 +162,6 @@ static int usage_error(const char *fmt, ...)
     return -EINVAL;
 }
 
-/* Decimal digits only, the whole string, within [min, max]. */
-static bool parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
-{
-    unsigned long long v;
-    char *end;
-
-    if (s[0] < '0' || s[0] > '9')
-        return false;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v < min || v > max)
-        return false;
-    *out = (uint32_t)v;
-    return true;
-}
-
 static int add_const_label(struct agg_args *a, char *val)
 {
     char *eq = strchr(val, '=');
@@ -229,11 +213,13 @@ static int set_opt(struct agg_args *a, const char *name, char *val)
 {
     for (size_t i = 0; i < sizeof(num_opts) / sizeof(num_opts[0]); i++) {
         const struct num_opt *o = &num_opts[i];
+        uint64_t v;
         if (strcmp(name, o->name) != 0)
             continue;
-        if (!parse_u32(val, o->min, o->max, (uint32_t *)((char *)a + o->off)))
+        if (!shmet__u64_parse(val, o->min, o->max, &v))
             return usage_error("--%s '%s': expected a number from %u to %u", name, val, o->min,
                                o->max);
+        *(uint32_t *)((char *)a + o->off) = (uint32_t)v; /* max fits: a u32 */
         return 0;
     }
     if (strcmp(name, "ns") == 0) {

@@ -39,22 +39,6 @@ void usage_error(const char *cmd, const char *fmt, ...)
             cmd ? " " : "");
 }
 
-/* Decimal digits only, the whole string, within [min, max]. */
-static bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-    unsigned long long v;
-    char *end;
-
-    if (s[0] < '0' || s[0] > '9')
-        return false;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v < min || v > max)
-        return false;
-    *out = v;
-    return true;
-}
-
 static const char *set_ns(struct tool_args *a, const char *val)
 {
     a->ns = val;
@@ -86,7 +70,7 @@ static const char *set_slot(struct tool_args *a, const char *val)
 {
     uint64_t v;
 
-    if (!parse_u64(val, 0, SHMET_SLOTS_MAX - 1, &v))
+    if (!shmet__u64_parse(val, 0, SHMET_SLOTS_MAX - 1, &v))
         return "slot must be a number between 0 and 4095";
     a->slot = (uint32_t)v;
     a->has_slot = true;
@@ -97,7 +81,7 @@ static const char *set_count(struct tool_args *a, const char *val)
 {
     uint64_t v;
 
-    if (!parse_u64(val, 1, UINT32_MAX, &v))
+    if (!shmet__u64_parse(val, 1, UINT32_MAX, &v))
         return "count must be a number between 1 and 4294967295";
     a->count = (uint32_t)v;
     return NULL;
@@ -125,7 +109,7 @@ static const char *set_slots(struct tool_args *a, const char *val)
 {
     uint64_t v;
 
-    if (!parse_u64(val, SHMET_SLOTS_MIN, SHMET_SLOTS_MAX, &v))
+    if (!shmet__u64_parse(val, SHMET_SLOTS_MIN, SHMET_SLOTS_MAX, &v))
         return "slots must be a number between 1 and 4096";
     a->geo.slots = (uint32_t)v;
     return NULL;
@@ -135,7 +119,7 @@ static const char *set_ring(struct tool_args *a, const char *val)
 {
     uint64_t v;
 
-    if (!parse_u64(val, SHMET_RING_MIN, SHMET_RING_MAX, &v) || (v & (v - 1)) != 0)
+    if (!shmet__u64_parse(val, SHMET_RING_MIN, SHMET_RING_MAX, &v) || (v & (v - 1)) != 0)
         return "ring-records must be a power of two between 64 and 16777216";
     a->geo.ring_records = (uint32_t)v;
     return NULL;
@@ -145,7 +129,7 @@ static const char *set_arena(struct tool_args *a, const char *val)
 {
     uint64_t v;
 
-    if (!parse_u64(val, SHMET_ARENA_MIN, SHMET_ARENA_MAX, &v) || v % 64 != 0)
+    if (!shmet__u64_parse(val, SHMET_ARENA_MIN, SHMET_ARENA_MAX, &v) || v % 64 != 0)
         return "arena-bytes must be a multiple of 64 between 4096 and 67108864";
     a->geo.arena_bytes = (uint32_t)v;
     return NULL;
