@@ -19,6 +19,7 @@
 #include <shmetrics.h>
 
 #include "t_e2e.h"
+#include "t_gzip.h"
 #include "t_util.h"
 
 #define NSERIES 12000 /* histograms of 13 buckets: about 7.5 MiB of text */
@@ -51,25 +52,6 @@ static char *own_lines_dropped(const char *body, size_t len)
     return out;
 }
 
-static char *inflated(const char *z, size_t zlen, size_t *len)
-{
-    size_t cap = 64u << 20;
-    char *out = malloc(cap);
-    z_stream zs = {0};
-
-    *len = 0;
-    if (out == NULL || inflateInit2(&zs, 15 + 16) != Z_OK)
-        return out;
-    zs.next_in = (Bytef *)(uintptr_t)z;
-    zs.avail_in = (uInt)zlen;
-    zs.next_out = (Bytef *)out;
-    zs.avail_out = (uInt)cap;
-    if (inflate(&zs, Z_FINISH) == Z_STREAM_END)
-        *len = zs.total_out;
-    inflateEnd(&zs);
-    return out;
-}
-
 /* One request on c; the body (own lines dropped unless raw), malloc'd. */
 static char *ask(struct t_http *c, const char *req, bool gz, size_t *raw_len)
 {
@@ -82,7 +64,8 @@ static char *ask(struct t_http *c, const char *req, bool gz, size_t *raw_len)
     *raw_len = r.body_len;
     if (gz) {
         size_t n;
-        char *big = inflated(r.body, r.body_len, &n);
+        char *big = t_gunzip(r.body, r.body_len, &n);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(big);
         CU_ASSERT(n > 0);
         *raw_len = n;
         text = own_lines_dropped(big, n);

@@ -36,11 +36,11 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <shmetrics.h>
 
 #include "t_e2e.h"
+#include "t_gzip.h"
 #include "t_util.h"
 
 #define CONST_NAME "site"
@@ -474,36 +474,6 @@ static void put_file(const char *dir, const char *name, const void *data, size_t
     fclose(f);
 }
 
-/* A gzip body, decoded; NULL when it is not one. */
-static char *gunzip(const char *in, size_t len, size_t *out_len)
-{
-    z_stream z = {0};
-    size_t cap = 1 << 20;
-    char *out = malloc(cap);
-    int rc;
-
-    if (out == NULL || inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
-        free(out);
-        return NULL;
-    }
-    z.next_in = (Bytef *)(uintptr_t)in;
-    z.avail_in = (uInt)len;
-    do {
-        if (z.total_out == cap && (out = realloc(out, cap *= 2)) == NULL)
-            abort();
-        z.next_out = (Bytef *)out + z.total_out;
-        z.avail_out = (uInt)(cap - z.total_out);
-        rc = inflate(&z, Z_NO_FLUSH);
-    } while (rc == Z_OK);
-    *out_len = z.total_out;
-    inflateEnd(&z);
-    if (rc != Z_STREAM_END) {
-        free(out);
-        return NULL;
-    }
-    return out;
-}
-
 /* GET /metrics with the headers given; body (decoded with gunzip when
  * unzip) into DIR/name.txt, head into DIR/name.hdr. */
 static void fetch(const char *dir, const char *name, const char *headers, bool unzip)
@@ -520,7 +490,7 @@ static void fetch(const char *dir, const char *name, const char *headers, bool u
     put_file(dir, file, r.head, strlen(r.head));
     snprintf(file, sizeof(file), "%s%s", name, strcmp(name, "raw") == 0 ? ".gz" : ".txt");
     if (unzip) {
-        char *plain = gunzip(r.body, r.body_len, &len);
+        char *plain = t_gunzip(r.body, r.body_len, &len);
         CU_ASSERT_PTR_NOT_NULL_FATAL(plain);
         put_file(dir, file, plain, len);
         free(plain);

@@ -16,12 +16,12 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <shmetrics.h>
 
 #include "shm.h"
 #include "t_daemon.h"
+#include "t_gzip.h"
 #include "t_util.h"
 
 #define PROM_ACCEPT                                                                                \
@@ -99,31 +99,6 @@ static void test_shmetricsd_metrics_openmetrics(void)
     t_resp_free(&r);
 }
 
-static int gunzip(const char *in, size_t n, char **out, size_t *outlen)
-{
-    z_stream zs = {0};
-    size_t cap = 1 << 20;
-    int zrc = Z_OK;
-
-    *out = malloc(cap);
-    *outlen = 0;
-    if (inflateInit2(&zs, 15 + 16) != Z_OK)
-        return -1;
-    zs.next_in = (Bytef *)(uintptr_t)in;
-    zs.avail_in = (uInt)n;
-    while (zrc == Z_OK) {
-        if (cap - *outlen < 65536)
-            *out = realloc(*out, cap *= 2);
-        zs.next_out = (Bytef *)*out + *outlen;
-        zs.avail_out = (uInt)(cap - *outlen - 1);
-        zrc = inflate(&zs, Z_NO_FLUSH);
-        *outlen = (size_t)((char *)zs.next_out - *out);
-    }
-    (*out)[*outlen] = '\0';
-    inflateEnd(&zs);
-    return zrc == Z_STREAM_END ? 0 : -1;
-}
-
 /* The lines of an exposition that do not change between two scrapes: the
  * aggregator's own drain and scrape durations do. */
 static char *stable_lines(const char *s)
@@ -157,7 +132,8 @@ static void test_shmetricsd_metrics_gzip(void)
     CU_ASSERT_STRING_EQUAL(t_header(&gz, "Content-Encoding"), "gzip");
     CU_ASSERT_STRING_EQUAL(t_header(&gz, "Content-Type"),
                            "text/plain; version=0.0.4; charset=utf-8");
-    CU_ASSERT_EQUAL_FATAL(gunzip(gz.body, gz.body_len, &plain, &plain_len), 0);
+    plain = t_gunzip(gz.body, gz.body_len, &plain_len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(plain);
     a = stable_lines(id.body);
     b = stable_lines(plain);
     CU_ASSERT_STRING_EQUAL(a, b);
